@@ -1,0 +1,19 @@
+package dev.safeload.cache;
+
+import dev.safeload.ErrorKind;
+
+/** Why a hub or cache operation failed; names follow huggingface_hub's error classes. */
+public enum HubError implements ErrorKind {
+    RepoNotFound,
+    RevisionNotFound,
+    EntryNotFound,
+    GatedRepo,
+    Unauthorized,
+    OfflineMiss,
+    Network,
+    ServerError,
+    Corrupted,
+    UnsafePath,
+    CacheCorrupted,
+    Io,
+}

@@ -1,0 +1,2 @@
+/** LoRA adapters and their application. */
+package dev.safeload.lora;

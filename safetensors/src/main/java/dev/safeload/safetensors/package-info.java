@@ -1,0 +1,2 @@
+/** The safetensors format. */
+package dev.safeload.safetensors;
