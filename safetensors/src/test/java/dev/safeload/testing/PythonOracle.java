@@ -1,0 +1,93 @@
+package dev.safeload.testing;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Assumptions;
+
+/**
+ * Runs the Python reference implementations (safetensors, numpy, huggingface_hub) as test
+ * oracles. {@code .ci/run} installs them; where they are missing, tests that need them are
+ * skipped through {@link #assume(String...)}, visibly, rather than passing.
+ */
+public final class PythonOracle {
+    private static final Map<String, Boolean> AVAILABLE = new ConcurrentHashMap<>();
+
+    private PythonOracle() {}
+
+    /** The outcome of one python3 run. */
+    public record Result(int exitCode, String stdout, String stderr) {
+        /** Throws with the captured stderr unless the run exited 0. */
+        public Result orThrow() {
+            if (exitCode != 0) {
+                throw new AssertionError("python3 exited " + exitCode + ":\n" + stderr + "\nstdout:\n" + stdout);
+            }
+            return this;
+        }
+    }
+
+    /** Whether python3 can import every one of {@code modules}. Cached per module set. */
+    public static boolean available(String... modules) {
+        String key = String.join(",", modules);
+        return AVAILABLE.computeIfAbsent(key, k -> {
+            try {
+                return run("import " + k, List.of(), Map.of(), 60).exitCode() == 0;
+            } catch (RuntimeException e) {
+                return false;
+            }
+        });
+    }
+
+    /** Skips the calling test (reported as skipped) unless python3 can import every module. */
+    public static void assume(String... modules) {
+        Assumptions.assumeTrue(available(modules),
+                "python3 with " + String.join(", ", modules) + " is not installed "
+                        + "(python3 -m pip install safetensors numpy huggingface_hub)");
+    }
+
+    /** Runs {@code code} with {@code python3 -c}, passing {@code args} as {@code sys.argv[1:]}. */
+    public static Result run(String code, List<String> args) {
+        return run(code, args, Map.of(), 300);
+    }
+
+    /** As {@link #run(String, List)}, with extra environment variables and a timeout in seconds. */
+    public static Result run(String code, List<String> args, Map<String, String> env, long timeoutSeconds) {
+        List<String> command = new ArrayList<>(List.of("python3", "-c", code));
+        command.addAll(args);
+        ProcessBuilder pb = new ProcessBuilder(command);
+        pb.environment().putAll(env);
+        try {
+            Process p = pb.start();
+            p.getOutputStream().close();
+            CompletableFuture<String> out = drain(p.getInputStream());
+            CompletableFuture<String> err = drain(p.getErrorStream());
+            if (!p.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+                throw new AssertionError("python3 did not finish within " + timeoutSeconds + " s");
+            }
+            return new Result(p.exitValue(), out.join(), err.join());
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot start python3", e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError("interrupted", e);
+        }
+    }
+
+    private static CompletableFuture<String> drain(InputStream in) {
+        return CompletableFuture.supplyAsync(() -> {
+            try (in) {
+                return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        });
+    }
+}
