@@ -1,0 +1,55 @@
+package dev.safeload.cuda.internal;
+
+import dev.safeload.cuda.CudaError;
+import dev.safeload.cuda.CudaException;
+import java.util.Locale;
+import jcuda.driver.CUresult;
+import jcuda.driver.JCudaDriver;
+
+/**
+ * The one place where a driver API result becomes an exception. JCuda returns {@code CUresult}
+ * codes unless its global {@code setExceptionsEnabled} switch is on; that switch is process-wide
+ * and other code (a user's own JCuda code) may set it either way, so every call site passes its
+ * result here instead (reference/java-style.md practice 4).
+ */
+public final class Driver {
+    private Driver() {}
+
+    /** Throws a {@link CudaException} naming {@code call} unless {@code result} is {@code CUDA_SUCCESS}. */
+    public static void check(int result, String call) {
+        if (result != CUresult.CUDA_SUCCESS) {
+            throw failure(result, call, "");
+        }
+    }
+
+    /** The exception for a failed driver call, with {@code advice} appended to the message. */
+    public static CudaException failure(int result, String call, String advice) {
+        CudaError kind = CudaError.ofDriverResult(result);
+        String message = String.format(Locale.ROOT, "%s failed: %s (%d): %s%s",
+                call, errorName(result, kind), result, errorText(result), advice.isEmpty() ? "" : "; " + advice);
+        return new CudaException(kind, result, call, message, null);
+    }
+
+    private static String errorName(int result, CudaError kind) {
+        if (kind != CudaError.CUDA_ERROR_UNRECOGNIZED) {
+            return kind.name();
+        }
+        String[] name = new String[1];
+        try {
+            return JCudaDriver.cuGetErrorName(result, name) == CUresult.CUDA_SUCCESS && name[0] != null
+                    ? name[0] : "CUDA_ERROR_" + result;
+        } catch (LinkageError e) {
+            return "CUDA_ERROR_" + result;
+        }
+    }
+
+    private static String errorText(int result) {
+        String[] text = new String[1];
+        try {
+            return JCudaDriver.cuGetErrorString(result, text) == CUresult.CUDA_SUCCESS && text[0] != null
+                    ? text[0] : "no description from the driver";
+        } catch (LinkageError e) {
+            return "no description (JCuda's natives are not loaded)";
+        }
+    }
+}
