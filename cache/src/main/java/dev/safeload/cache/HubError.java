@@ -20,4 +20,6 @@ public enum HubError implements ErrorKind {
     InvalidSettings,
     /** An offline snapshot misses files its recorded listing names. */
     IncompleteSnapshot,
+    /** The cache folder named does not exist or is not a folder. */
+    CacheNotFound,
 }
