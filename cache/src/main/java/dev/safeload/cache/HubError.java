@@ -16,4 +16,6 @@ public enum HubError implements ErrorKind {
     UnsafePath,
     CacheCorrupted,
     Io,
+    /** The cache folder named does not exist or is not a folder. */
+    CacheNotFound,
 }

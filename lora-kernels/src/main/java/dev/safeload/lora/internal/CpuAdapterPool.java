@@ -1,0 +1,85 @@
+package dev.safeload.lora.internal;
+
+import dev.safeload.lora.Activations;
+import dev.safeload.lora.HostActivations;
+import dev.safeload.lora.Precision;
+import dev.safeload.lora.Segment;
+import dev.safeload.lora.WeightSpec;
+import java.util.Collection;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+
+/**
+ * The CPU serving pool: factors stay fp32 on the heap; each token row is shrunk to k fp32 values
+ * ({@code t = A·x}) and expanded into its y row ({@code y += s·Bᵀ·t}), rounding y once.
+ */
+public final class CpuAdapterPool extends LruAdapterPool<ServingFactors> {
+    private final ExecutorService threads;
+    private final int parallelism;
+
+    public CpuAdapterPool(Collection<WeightSpec> base, long capacityBytes, ExecutorService threads, int parallelism) {
+        super(base, capacityBytes);
+        this.threads = threads;
+        this.parallelism = parallelism;
+    }
+
+    @Override
+    protected long bytesOf(ServingFactors factors) {
+        return factors.parameters() * Float.BYTES;
+    }
+
+    @Override
+    protected ServingFactors upload(ServingFactors factors) {
+        return factors;
+    }
+
+    @Override
+    protected void free(ServingFactors module) {
+        // heap arrays: the collector frees them
+    }
+
+    @Override
+    protected void checkShape(String weightName, ServingFactors m, Activations x, Activations y) {
+        shapeMismatch(weightName, m.in(), m.out(), x, y);
+    }
+
+    @Override
+    protected void applyChecked(Activations x, Activations y, List<Segment> segments, List<ServingFactors> modules) {
+        HostActivations hx = host(x);
+        HostActivations hy = host(y);
+        for (int s = 0; s < segments.size(); s++) {
+            ServingFactors f = modules.get(s);
+            Segment seg = segments.get(s);
+            if (f == null || seg.rowCount() == 0) {
+                continue;
+            }
+            CpuKernels.forEachBlock(seg.rowCount(), parallelism, threads,
+                    (from, to) -> applyRows(hx, hy, f, seg.scale(), seg.firstRow() + from, seg.firstRow() + to));
+        }
+    }
+
+    private static void applyRows(HostActivations x, HostActivations y, ServingFactors f, float scale, int from, int to) {
+        Precision p = x.precision();
+        float[] xRow = new float[f.in()];
+        float[] yRow = new float[f.out()];
+        float[] t = new float[f.k()];
+        for (int row = from; row < to; row++) {
+            Numerics.load(x.data(), p, (long) row * f.in(), xRow, 0, f.in());
+            for (int j = 0; j < f.k(); j++) {
+                t[j] = CpuKernels.dot(f.a(), j * f.in(), xRow, 0, f.in());
+            }
+            Numerics.load(y.data(), p, (long) row * f.out(), yRow, 0, f.out());
+            for (int j = 0; j < f.k(); j++) {
+                CpuKernels.axpy(yRow, f.bt(), j * f.out(), scale * t[j], f.out());
+            }
+            Numerics.store(yRow, 0, y.data(), p, (long) row * f.out(), f.out());
+        }
+    }
+
+    private static HostActivations host(Activations a) {
+        if (a instanceof HostActivations h) {
+            return h;
+        }
+        throw new IllegalArgumentException("the CPU backend needs HostActivations, got " + a.getClass().getName());
+    }
+}

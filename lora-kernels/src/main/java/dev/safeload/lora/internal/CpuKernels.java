@@ -1,0 +1,179 @@
+package dev.safeload.lora.internal;
+
+import dev.safeload.lora.LoraError;
+import dev.safeload.lora.LoraException;
+import dev.safeload.lora.MergeTarget;
+import dev.safeload.lora.Precision;
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Future;
+
+/**
+ * The CPU arithmetic. Merging is memory-bound (rank ≪ width): each weight row is read once, widened
+ * to fp32, gets {@code Σ_k left[row][k] · right[k][:]} as k axpy passes over a row that stays in L1
+ * while {@code right} (k × cols fp32, 256 KiB for k = 16, cols = 4096) stays in L2, and is rounded
+ * once on the way back. Rows are split into blocks run on the backend's threads.
+ */
+public final class CpuKernels {
+    private CpuKernels() {}
+
+    /** {@code W += sign · Σ steps} in place (DoRA only with sign = +1). */
+    public static void merge(MemorySegment w, MergeTarget t, float sign, ExecutorService threads, int parallelism) {
+        if (t.hasDora()) {
+            mergeDense(w, t, threads, parallelism);
+            return;
+        }
+        int rows = t.rows();
+        int cols = t.cols();
+        Precision p = t.precision();
+        forEachBlock(rows, parallelism, threads, (from, to) -> {
+            float[] acc = new float[cols];
+            for (int r = from; r < to; r++) {
+                long index = (long) r * cols;
+                Numerics.load(w, p, index, acc, 0, cols);
+                for (MergeTarget.Step step : t.steps()) {
+                    addRow(acc, step, r, sign, cols);
+                }
+                Numerics.store(acc, 0, w, p, index, cols);
+            }
+        });
+    }
+
+    /**
+     * DoRA: the norms need the whole updated weight, so it is widened to fp32 first, every step is
+     * applied, and it is rounded once at the end.
+     */
+    private static void mergeDense(MemorySegment w, MergeTarget t, ExecutorService threads, int parallelism) {
+        int rows = t.rows();
+        int cols = t.cols();
+        float[] full = new float[Math.toIntExact(t.elementCount())];
+        Numerics.load(w, t.precision(), 0, full, 0, full.length);
+        for (MergeTarget.Step step : t.steps()) {
+            forEachBlock(rows, parallelism, threads, (from, to) -> {
+                float[] acc = new float[cols];
+                for (int r = from; r < to; r++) {
+                    System.arraycopy(full, r * cols, acc, 0, cols);
+                    addRow(acc, step, r, 1f, cols);
+                    System.arraycopy(acc, 0, full, r * cols, cols);
+                }
+            });
+            if (step.dora()) {
+                rescaleOutputs(full, rows, cols, t.outputsAreRows(), step.magnitude());
+            }
+        }
+        Numerics.store(full, 0, w, t.precision(), 0, full.length);
+    }
+
+    /** {@code W[o] *= m[o] / ‖W[o]‖₂} per output o (PEFT dora.py get_weight_norm; norms in fp64). */
+    private static void rescaleOutputs(float[] full, int rows, int cols, boolean outputsAreRows, float[] magnitude) {
+        if (outputsAreRows) {
+            for (int r = 0; r < rows; r++) {
+                double sum = 0;
+                for (int c = 0; c < cols; c++) {
+                    float v = full[r * cols + c];
+                    sum += (double) v * v;
+                }
+                float factor = (float) (magnitude[r] / Math.sqrt(sum));
+                for (int c = 0; c < cols; c++) {
+                    full[r * cols + c] *= factor;
+                }
+            }
+            return;
+        }
+        double[] sums = new double[cols];
+        for (int r = 0; r < rows; r++) {
+            for (int c = 0; c < cols; c++) {
+                float v = full[r * cols + c];
+                sums[c] += (double) v * v;
+            }
+        }
+        float[] factors = new float[cols];
+        for (int c = 0; c < cols; c++) {
+            factors[c] = (float) (magnitude[c] / Math.sqrt(sums[c]));
+        }
+        for (int r = 0; r < rows; r++) {
+            for (int c = 0; c < cols; c++) {
+                full[r * cols + c] *= factors[c];
+            }
+        }
+    }
+
+    private static void addRow(float[] acc, MergeTarget.Step step, int row, float sign, int cols) {
+        float[] left = step.left();
+        float[] right = step.right();
+        int k = step.k();
+        for (int j = 0; j < k; j++) {
+            float l = sign * left[row * k + j];
+            if (l != 0f) {
+                axpy(acc, right, j * cols, l, cols);
+            }
+        }
+    }
+
+    /** {@code acc[i] += a · x[offset + i]}; a plain counted loop the JIT vectorises. */
+    static void axpy(float[] acc, float[] x, int offset, float a, int n) {
+        for (int i = 0; i < n; i++) {
+            acc[i] += a * x[offset + i];
+        }
+    }
+
+    /** Dot product of {@code x[xo..xo+n)} and {@code y[yo..yo+n)}, eight partial sums for the JIT. */
+    static float dot(float[] x, int xo, float[] y, int yo, int n) {
+        float s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, s7 = 0;
+        int i = 0;
+        for (; i + 8 <= n; i += 8) {
+            s0 += x[xo + i] * y[yo + i];
+            s1 += x[xo + i + 1] * y[yo + i + 1];
+            s2 += x[xo + i + 2] * y[yo + i + 2];
+            s3 += x[xo + i + 3] * y[yo + i + 3];
+            s4 += x[xo + i + 4] * y[yo + i + 4];
+            s5 += x[xo + i + 5] * y[yo + i + 5];
+            s6 += x[xo + i + 6] * y[yo + i + 6];
+            s7 += x[xo + i + 7] * y[yo + i + 7];
+        }
+        float s = ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7));
+        for (; i < n; i++) {
+            s += x[xo + i] * y[yo + i];
+        }
+        return s;
+    }
+
+    /** A row range task. */
+    @FunctionalInterface
+    public interface RowBlock {
+        void run(int from, int to);
+    }
+
+    /** Runs {@code block} over {@code [0, rows)} split into about 4 blocks per thread, and waits. */
+    public static void forEachBlock(int rows, int parallelism, ExecutorService threads, RowBlock block) {
+        int blocks = Math.max(1, Math.min(rows, parallelism * 4));
+        if (blocks == 1 || parallelism == 1) {
+            block.run(0, rows);
+            return;
+        }
+        List<Future<?>> futures = new ArrayList<>(blocks);
+        for (int b = 0; b < blocks; b++) {
+            int from = (int) ((long) rows * b / blocks);
+            int to = (int) ((long) rows * (b + 1) / blocks);
+            futures.add(threads.submit(() -> block.run(from, to)));
+        }
+        try {
+            for (Future<?> f : futures) {
+                f.get();
+            }
+        } catch (InterruptedException e) {
+            futures.forEach(f -> f.cancel(true));
+            Thread.currentThread().interrupt();
+            throw new LoraException(LoraError.BackendFailure, "interrupted while merging", e);
+        } catch (ExecutionException e) {
+            futures.forEach(f -> f.cancel(true));
+            if (e.getCause() instanceof RuntimeException re) {
+                throw re;
+            }
+            throw new LoraException(LoraError.BackendFailure, "CPU worker failed: " + e.getCause(), e.getCause());
+        }
+    }
+}

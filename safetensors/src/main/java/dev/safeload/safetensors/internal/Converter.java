@@ -1,0 +1,97 @@
+package dev.safeload.safetensors.internal;
+
+import static dev.safeload.safetensors.internal.ElementReader.F32;
+import static dev.safeload.safetensors.internal.ElementReader.F64;
+import static dev.safeload.safetensors.internal.ElementReader.I16;
+import static dev.safeload.safetensors.internal.ElementReader.I32;
+
+import dev.safeload.safetensors.DType;
+import dev.safeload.safetensors.SafetensorsError;
+import dev.safeload.safetensors.SafetensorsException;
+import java.lang.foreign.MemorySegment;
+import java.util.Locale;
+
+/** Bulk dtype conversion between floating-point tensors (see {@link FloatFormats} for the rules). */
+public final class Converter {
+    private Converter() {}
+
+    /** Whether {@code to} is a conversion target: F32, F16, BF16 or F64. */
+    public static boolean isTarget(DType to) {
+        return to == DType.F32 || to == DType.F16 || to == DType.BF16 || to == DType.F64;
+    }
+
+    /** Refuses conversions this class does not do, naming the tensor. */
+    public static void check(DType from, DType to, String name) {
+        if (!isTarget(to)) {
+            throw new SafetensorsException(SafetensorsError.UnsupportedDtype, String.format(Locale.ROOT,
+                    "cannot convert tensor %s to %s: targets are F32, F16, BF16 and F64", Names.quote(name), to.formatName()));
+        }
+        if (!from.isFloatingPoint()) {
+            throw new SafetensorsException(SafetensorsError.UnsupportedDtype, String.format(Locale.ROOT,
+                    "cannot convert tensor %s of %s: only floating-point tensors convert", Names.quote(name), from.formatName()));
+        }
+    }
+
+    /**
+     * Converts {@code count} elements starting at element {@code first} of {@code src} into
+     * {@code dst} (from its start). For sub-byte sources {@code first} must be a multiple of the
+     * packing (2 for F4, 4 for F6) when the caller works in chunks.
+     */
+    public static void convert(MemorySegment src, DType from, long first, MemorySegment dst, DType to, long count) {
+        if (from == to) {
+            long b = from.byteSize(count);
+            MemorySegment.copy(src, from.byteSize(first), dst, 0, b);
+            return;
+        }
+        switch (from) {
+            case BF16 -> {
+                if (to == DType.F32) {
+                    for (long i = 0; i < count; i++) {
+                        dst.set(I32, i * 4, (src.get(I16, (first + i) * 2) & 0xFFFF) << 16);
+                    }
+                    return;
+                }
+            }
+            case F16 -> {
+                if (to == DType.F32) {
+                    for (long i = 0; i < count; i++) {
+                        dst.set(F32, i * 4, Float.float16ToFloat(src.get(I16, (first + i) * 2)));
+                    }
+                    return;
+                }
+            }
+            case F32 -> {
+                switch (to) {
+                    case F16 -> {
+                        for (long i = 0; i < count; i++) {
+                            dst.set(I16, i * 2, FloatFormats.f32ToF16(src.get(F32, (first + i) * 4)));
+                        }
+                    }
+                    case BF16 -> {
+                        for (long i = 0; i < count; i++) {
+                            dst.set(I16, i * 2, FloatFormats.f32ToBf16(src.get(F32, (first + i) * 4)));
+                        }
+                    }
+                    default -> {
+                        for (long i = 0; i < count; i++) {
+                            dst.set(F64, i * 8, src.get(F32, (first + i) * 4));
+                        }
+                    }
+                }
+                return;
+            }
+            default -> { }
+        }
+        // General path: every float value is exact in a double; round once into the target.
+        for (long i = 0; i < count; i++) {
+            double v = FloatFormats.decode(from, ElementReader.rawBits(src, from, first + i));
+            switch (to) {
+                case F32 -> dst.set(F32, i * 4, (float) v);
+                case F64 -> dst.set(F64, i * 8, v);
+                case F16 -> dst.set(I16, i * 2, from == DType.F32 ? FloatFormats.f32ToF16((float) v) : FloatFormats.f64ToF16(v));
+                case BF16 -> dst.set(I16, i * 2, FloatFormats.f64ToBf16(v));
+                default -> throw new AssertionError(to);
+            }
+        }
+    }
+}
