@@ -16,6 +16,10 @@ public enum HubError implements ErrorKind {
     UnsafePath,
     CacheCorrupted,
     Io,
+    /** A setting (environment variable or builder value) cannot be used. */
+    InvalidSettings,
+    /** An offline snapshot misses files its recorded listing names. */
+    IncompleteSnapshot,
     /** The cache folder named does not exist or is not a folder. */
     CacheNotFound,
 }

@@ -52,6 +52,7 @@ public final class LoraMerger implements AutoCloseable {
 
     /** Takes the merged deltas out again: exact copies back if kept, else subtraction. */
     public void unmerge() {
+        List<WeightBuffer> restored = new ArrayList<>();
         List<Map.Entry<String, WeightBuffer>> entries = new ArrayList<>(merged.entrySet());
         for (int i = entries.size() - 1; i >= 0; i--) {
             String name = entries.get(i).getKey();
@@ -59,12 +60,15 @@ public final class LoraMerger implements AutoCloseable {
             WeightBuffer original = originals.remove(name);
             if (original != null) {
                 backend.copyInto(original, w);
-                original.close();
+                restored.add(original);
             } else {
                 backend.unmerge(w, plan.target(name));
             }
             merged.remove(name);
         }
+        // The copies may still be queued (CUDA): free the originals only once they have run.
+        backend.synchronize();
+        restored.forEach(WeightBuffer::close);
     }
 
     /** Whether unmerge restores kept copies. */

@@ -48,7 +48,7 @@ public record ByteRange(long start, long endInclusive) {
             }
             long start = Long.parseLong(first);
             long end = last.isEmpty() ? size - 1 : Long.parseLong(last);
-            if (start < 0 || end < start) {
+            if (start < 0 || (end < start && !last.isEmpty())) {
                 return null;
             }
             if (start >= size) {

@@ -467,7 +467,8 @@ public final class MirrorHandler implements HttpHandler {
         if (refusal.code != null) {
             headers.set("X-Error-Code", refusal.code);
         }
-        headers.set("X-Error-Message", refusal.getMessage().replaceAll("[\\r\\n]", " "));
+        // Header values must be visible ASCII; a hostile path may hold anything.
+        headers.set("X-Error-Message", refusal.getMessage().replaceAll("[^\\x20-\\x7e]", "?"));
         if (refusal.commit != null) {
             headers.set("X-Repo-Commit", refusal.commit);
         }

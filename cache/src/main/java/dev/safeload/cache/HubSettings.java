@@ -1,0 +1,218 @@
+package dev.safeload.cache;
+
+import dev.safeload.cache.internal.EnvironmentSettings;
+import java.net.URI;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * Resolved configuration of the hub client: where the cache is, which endpoints to ask, which
+ * token to send, timeouts, offline mode.
+ *
+ * <p>{@link #fromEnvironment()} reads the variables huggingface_hub reads, with its precedence
+ * (reference/hub.md section 4): {@code HF_HUB_CACHE} &gt; {@code HUGGINGFACE_HUB_CACHE} &gt;
+ * {@code $HF_HOME/hub} &gt; the legacy {@code TRANSFORMERS_CACHE} (with a one-time notice) &gt;
+ * {@code $XDG_CACHE_HOME/huggingface/hub} &gt; {@code ~/.cache/huggingface/hub}; {@code HF_ENDPOINT}
+ * (or {@code SAFELOAD_HF_ENDPOINTS}, a comma-separated ordered list of mirrors tried in turn);
+ * {@code HF_HUB_OFFLINE}/{@code TRANSFORMERS_OFFLINE}; {@code HF_TOKEN} &gt; {@code
+ * HUGGING_FACE_HUB_TOKEN} &gt; the token file ({@code HF_TOKEN_PATH}, default {@code $HF_HOME/token});
+ * {@code HF_HUB_ETAG_TIMEOUT}, {@code HF_HUB_DOWNLOAD_TIMEOUT} (seconds, 0 = default 10);
+ * {@code HF_HUB_DISABLE_SYMLINKS}. Values set through the {@link Builder} win over the environment:
+ *
+ * {@snippet :
+ * HubSettings settings = HubSettings.builder()
+ *         .cacheDir(Path.of("/srv/hf-cache"))
+ *         .endpoints(List.of(URI.create("http://mirror.lan:8080"), URI.create("https://huggingface.co")))
+ *         .build();
+ * }
+ *
+ * @param cacheDir hub cache root (the folder holding {@code models--org--name})
+ * @param endpoints endpoints in the order they are tried; never empty
+ * @param token bearer token sent to the endpoints (never to other hosts), or {@code null}
+ * @param offline answer from the cache only
+ * @param etagTimeout timeout of metadata requests (HEAD, API)
+ * @param downloadTimeout longest wait for the next bytes of a download
+ * @param symlinksDisabled write copies into {@code snapshots/} instead of symlinks
+ * @param maxRetries retries of a request after 408, 429, 5xx or a dropped connection
+ * @param retryBackoff first retry delay; it doubles up to 8 times this value
+ * @param userAgent {@code User-Agent} header
+ */
+public record HubSettings(
+        Path cacheDir,
+        List<URI> endpoints,
+        String token,
+        boolean offline,
+        Duration etagTimeout,
+        Duration downloadTimeout,
+        boolean symlinksDisabled,
+        int maxRetries,
+        Duration retryBackoff,
+        String userAgent) {
+
+    public static final URI DEFAULT_ENDPOINT = URI.create("https://huggingface.co");
+
+    public HubSettings {
+        Objects.requireNonNull(cacheDir, "cacheDir");
+        endpoints = endpoints.stream().map(HubSettings::normalizeEndpoint).toList();
+        if (endpoints.isEmpty()) {
+            throw new IllegalArgumentException("at least one endpoint is needed");
+        }
+        Objects.requireNonNull(etagTimeout, "etagTimeout");
+        Objects.requireNonNull(downloadTimeout, "downloadTimeout");
+        Objects.requireNonNull(retryBackoff, "retryBackoff");
+        Objects.requireNonNull(userAgent, "userAgent");
+        if (maxRetries < 0) {
+            throw new IllegalArgumentException("maxRetries must not be negative");
+        }
+    }
+
+    /** Settings from {@code System.getenv()} alone. */
+    public static HubSettings fromEnvironment() {
+        return builder().build();
+    }
+
+    /** A builder over {@code System.getenv()}: what it sets wins over the environment. */
+    public static Builder builder() {
+        return new Builder(System.getenv());
+    }
+
+    /** A builder over the given environment variables instead of the process's. */
+    public static Builder builder(Map<String, String> environment) {
+        return new Builder(Map.copyOf(environment));
+    }
+
+    public Optional<String> tokenValue() {
+        return Optional.ofNullable(token);
+    }
+
+    /** Never prints the token itself. */
+    @Override
+    public String toString() {
+        return "HubSettings[cacheDir=" + cacheDir + ", endpoints=" + endpoints + ", token="
+                + (token == null ? "none" : "***") + ", offline=" + offline + ", etagTimeout=" + etagTimeout
+                + ", downloadTimeout=" + downloadTimeout + ", symlinksDisabled=" + symlinksDisabled
+                + ", maxRetries=" + maxRetries + ", retryBackoff=" + retryBackoff + "]";
+    }
+
+    /** huggingface_hub strips the trailing {@code /} of {@code HF_ENDPOINT}; a path prefix (Artifactory) is kept. */
+    static URI normalizeEndpoint(URI endpoint) {
+        String text = endpoint.toString();
+        while (text.endsWith("/")) {
+            text = text.substring(0, text.length() - 1);
+        }
+        URI uri = URI.create(text);
+        if (uri.getScheme() == null || uri.getHost() == null
+                || !(uri.getScheme().equals("http") || uri.getScheme().equals("https"))) {
+            throw new HubException(HubError.InvalidSettings,
+                    "endpoint '" + endpoint + "' is not an http(s) URL such as https://huggingface.co");
+        }
+        return uri;
+    }
+
+    /** Collects overrides; {@link #build()} fills everything not set from the environment. */
+    public static final class Builder {
+        private final Map<String, String> environment;
+        private Path cacheDir;
+        private Path hfHome;
+        private List<URI> endpoints;
+        private String token;
+        private boolean tokenSet;
+        private Boolean offline;
+        private Duration etagTimeout;
+        private Duration downloadTimeout;
+        private Boolean symlinksDisabled;
+        private int maxRetries = 5;
+        private Duration retryBackoff = Duration.ofSeconds(1);
+        private String userAgent = "safeload/0.1; java/" + Runtime.version().feature();
+
+        private Builder(Map<String, String> environment) {
+            this.environment = environment;
+        }
+
+        public Builder cacheDir(Path dir) {
+            this.cacheDir = dir;
+            return this;
+        }
+
+        /** {@code HF_HOME}: the default cache is {@code <home>/hub}, the token file {@code <home>/token}. */
+        public Builder hfHome(Path home) {
+            this.hfHome = home;
+            return this;
+        }
+
+        public Builder endpoint(URI endpoint) {
+            return endpoints(List.of(endpoint));
+        }
+
+        /** Endpoints tried in order on connection failure, timeout or 5xx. */
+        public Builder endpoints(List<URI> list) {
+            this.endpoints = new ArrayList<>(list);
+            return this;
+        }
+
+        /** The token to send; {@code null} or blank sends none (and reads no token file). */
+        public Builder token(String value) {
+            this.token = value;
+            this.tokenSet = true;
+            return this;
+        }
+
+        public Builder offline(boolean value) {
+            this.offline = value;
+            return this;
+        }
+
+        public Builder etagTimeout(Duration value) {
+            this.etagTimeout = value;
+            return this;
+        }
+
+        public Builder downloadTimeout(Duration value) {
+            this.downloadTimeout = value;
+            return this;
+        }
+
+        public Builder symlinksDisabled(boolean value) {
+            this.symlinksDisabled = value;
+            return this;
+        }
+
+        public Builder maxRetries(int value) {
+            this.maxRetries = value;
+            return this;
+        }
+
+        public Builder retryBackoff(Duration value) {
+            this.retryBackoff = value;
+            return this;
+        }
+
+        public Builder userAgent(String value) {
+            this.userAgent = value;
+            return this;
+        }
+
+        public HubSettings build() {
+            EnvironmentSettings env = new EnvironmentSettings(environment);
+            Path home = hfHome != null ? hfHome : env.hfHome();
+            Path cache = cacheDir != null ? cacheDir : env.hubCache(hfHome);
+            String chosenToken = tokenSet ? EnvironmentSettings.cleanToken(token) : env.token(home);
+            return new HubSettings(
+                    cache,
+                    endpoints != null ? endpoints : env.endpoints(),
+                    chosenToken,
+                    offline != null ? offline : env.offline(),
+                    etagTimeout != null ? etagTimeout : env.seconds("HF_HUB_ETAG_TIMEOUT"),
+                    downloadTimeout != null ? downloadTimeout : env.seconds("HF_HUB_DOWNLOAD_TIMEOUT"),
+                    symlinksDisabled != null ? symlinksDisabled : env.flag("HF_HUB_DISABLE_SYMLINKS"),
+                    maxRetries,
+                    retryBackoff,
+                    userAgent);
+        }
+    }
+}

@@ -1,0 +1,53 @@
+package dev.safeload.cache;
+
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * What a snapshot download fetches and how.
+ *
+ * @param include glob patterns with huggingface_hub's {@code allow_patterns} semantics ({@code *}
+ *     spans {@code /}; a trailing {@code /} means the whole folder; case-sensitive); empty: every file
+ * @param exclude glob patterns with {@code ignore_patterns} semantics; exclusion wins over inclusion
+ * @param workers files downloaded in parallel (huggingface_hub's {@code max_workers}, default 8)
+ * @param forceDownload download again even what the cache already holds
+ * @param listener progress callbacks
+ */
+public record SnapshotOptions(
+        List<String> include, List<String> exclude, int workers, boolean forceDownload, DownloadListener listener) {
+    public static final int DEFAULT_WORKERS = 8;
+
+    public SnapshotOptions {
+        include = List.copyOf(include);
+        exclude = List.copyOf(exclude);
+        Objects.requireNonNull(listener, "listener");
+        if (workers < 1) {
+            throw new IllegalArgumentException("workers must be at least 1, got " + workers);
+        }
+    }
+
+    /** Every file, 8 workers, no listener. */
+    public static SnapshotOptions defaults() {
+        return new SnapshotOptions(List.of(), List.of(), DEFAULT_WORKERS, false, DownloadListener.NONE);
+    }
+
+    public SnapshotOptions withInclude(String... patterns) {
+        return new SnapshotOptions(List.of(patterns), exclude, workers, forceDownload, listener);
+    }
+
+    public SnapshotOptions withExclude(String... patterns) {
+        return new SnapshotOptions(include, List.of(patterns), workers, forceDownload, listener);
+    }
+
+    public SnapshotOptions withWorkers(int count) {
+        return new SnapshotOptions(include, exclude, count, forceDownload, listener);
+    }
+
+    public SnapshotOptions withForceDownload(boolean force) {
+        return new SnapshotOptions(include, exclude, workers, force, listener);
+    }
+
+    public SnapshotOptions withListener(DownloadListener newListener) {
+        return new SnapshotOptions(include, exclude, workers, forceDownload, newListener);
+    }
+}
