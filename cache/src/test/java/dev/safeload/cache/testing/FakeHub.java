@@ -358,7 +358,7 @@ public final class FakeHub implements AutoCloseable {
      * slow and corrupt faults.
      */
     public record Fault(Kind kind, String pathPart, String method, int value, AtomicInteger remaining) {
-        public enum Kind { STATUS, CUT, SLOW, CORRUPT, ERROR_CODE }
+        public enum Kind { STATUS, CUT, SLOW, CORRUPT, STALL }
 
         /** Answer {@code status} (for example 500, 503, 429). */
         public static Fault status(String pathPart, int status, int times) {
@@ -373,6 +373,11 @@ public final class FakeHub implements AutoCloseable {
         /** Send the body at about {@code bytesPerSecond}. */
         public static Fault slow(String pathPart, int bytesPerSecond, int times) {
             return new Fault(Kind.SLOW, pathPart, "GET", bytesPerSecond, new AtomicInteger(times));
+        }
+
+        /** Send {@code bytes} bytes of the body, then nothing more for a minute (the client must time out). */
+        public static Fault stall(String pathPart, int bytes, int times) {
+            return new Fault(Kind.STALL, pathPart, "GET", bytes, new AtomicInteger(times));
         }
 
         /** Flip one byte in the middle of the body (same length). */
@@ -615,7 +620,7 @@ public final class FakeHub implements AutoCloseable {
             status = 206;
             exchange.getResponseHeaders().set("Content-Range", "bytes " + from + "-" + (size - 1) + "/" + size);
         }
-        Fault cut = takeFault(method, path, Fault.Kind.CUT);
+        Fault cut = takeFault(method, path, Fault.Kind.CUT, Fault.Kind.STALL);
         Fault slow = takeFault(method, path, Fault.Kind.SLOW);
         Fault corrupt = takeFault(method, path, Fault.Kind.CORRUPT);
         long length = size - from;
@@ -644,6 +649,10 @@ public final class FakeHub implements AutoCloseable {
                     sleep(50);
                 }
             }
+        }
+        if (cut != null && cut.kind() == Fault.Kind.STALL) {
+            out.flush();
+            sleep(60_000);
         }
         if (cut != null) {
             out.flush();
