@@ -39,6 +39,14 @@ public record LoraAdapter(
     }
 
     /**
+     * Reads an adapter: a PEFT folder (adapter_config.json + adapter_model.safetensors), a folder
+     * with a single {@code .safetensors} file, or a {@code .safetensors} file (kohya, diffusers).
+     */
+    public static LoraAdapter read(java.nio.file.Path path) {
+        return dev.safeload.lora.internal.AdapterFiles.read(path);
+    }
+
+    /**
      * Builds an adapter from its tensors, detecting the layout from the keys.
      *
      * @param configJson the text of adapter_config.json, or null
