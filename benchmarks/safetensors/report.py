@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Turns one run.sh result folder (fixtures.json, jmh.json, peer.json, environment.txt) into the
+"""Turns one run.sh result folder (fixtures.json, jmh-*.json, peer-*.json, environment.txt) into the
 markdown table of benchmarks/README.md.
 
 Every figure is the MEDIAN of the measured iterations (each iteration's mean time per operation),
@@ -46,8 +46,11 @@ def peer_seconds(peer):
 def main():
     folder = Path(sys.argv[1])
     fixtures = json.loads((folder / "fixtures.json").read_text())
-    ours = jmh_seconds(json.loads((folder / "jmh.json").read_text()))
-    peer = peer_seconds(json.loads((folder / "peer.json").read_text())) if (folder / "peer.json").exists() else {}
+    ours, peer = {}, {}
+    for f in sorted(folder.glob("jmh-*.json")):
+        ours.update(jmh_seconds(json.loads(f.read_text())))
+    for f in sorted(folder.glob("peer-*.json")):
+        peer.update(peer_seconds(json.loads(f.read_text())))
     model, header = fixtures["model"], fixtures["header"]
     data_gb = model["data_bytes"] / 1e9
 

@@ -94,14 +94,30 @@ else
   jmh_iterations=(-wi 3 -w 2s -i 8 -r 2s); peer_iterations=(--warmups 3 --iterations 8 --iteration-seconds 2)
 fi
 
-echo "== JMH on $jdk" >&2
-"$jdk/bin/java" -jar "$jar" 'dev\.safeload\.bench\.safetensors\..*' "${jmh_iterations[@]}" \
-  -p modelFile="$dir/model.safetensors" -p headerFile="$dir/header.safetensors" \
-  -rf json -rff "$out/jmh.json" 2>&1 | tee "$out/jmh.log" | grep -E '^(# Benchmark:|Iteration|Result|[A-Za-z]+\.[A-Za-z]+ )' >&2
-
-echo "== Python peer: safetensors $(python3 -c 'import safetensors; print(safetensors.__version__)'), numpy $(python3 -c 'import numpy; print(numpy.__version__)')" >&2
-python3 "$here/peer.py" --header-file "$dir/header.safetensors" --model-file "$dir/model.safetensors" \
-  "${peer_iterations[@]}" > "$out/peer.json"
+# Each row's JMH benchmarks run right before the peer's same row, so that both sides see the same
+# neighbours on a shared machine; the load average is logged around every step.
+jmh() {  # jmh NAME REGEX: one JMH run of the benchmarks matching REGEX, results in jmh-NAME.json
+  echo "== JMH $1 on $jdk ($(cut -d' ' -f1-3 /proc/loadavg))" >&2
+  echo "before jmh $1: $(cut -d' ' -f1-3 /proc/loadavg)" >> "$out/load.txt"
+  "$jdk/bin/java" -jar "$jar" "$2" "${jmh_iterations[@]}" \
+    -p modelFile="$dir/model.safetensors" -p headerFile="$dir/header.safetensors" \
+    -rf json -rff "$out/jmh-$1.json" 2>&1 | tee "$out/jmh-$1.log" | grep -E '^(# Benchmark:|Result )' >&2
+}
+peer() {  # peer ROW: the Python peer's ROW, results in peer-ROW.json
+  echo "== Python peer $1 ($(cut -d' ' -f1-3 /proc/loadavg))" >&2
+  echo "before peer $1: $(cut -d' ' -f1-3 /proc/loadavg)" >> "$out/load.txt"
+  python3 "$here/peer.py" --only "$1" --header-file "$dir/header.safetensors" --model-file "$dir/model.safetensors" \
+    "${peer_iterations[@]}" > "$out/peer-$1.json"
+}
+: > "$out/load.txt"
+bench='dev\.safeload\.bench\.safetensors\.'
+jmh header "${bench}HeaderOpenBenchmark\..*"
+peer header
+jmh read "${bench}(MemoryCopyCeiling|ReadEveryTensorBenchmark)\..*"
+peer read
+jmh convert "${bench}Bf16ToF32Benchmark\..*"
+peer convert
+echo "at the end: $(cut -d' ' -f1-3 /proc/loadavg)" >> "$out/load.txt"
 
 grep MemAvailable /proc/meminfo | sed 's/^/after: /' >> "$out/memory.txt"
 {
@@ -110,6 +126,7 @@ grep MemAvailable /proc/meminfo | sed 's/^/after: /' >> "$out/memory.txt"
   echo "python: $(python3 --version 2>&1), safetensors $(python3 -c 'import safetensors; print(safetensors.__version__)'), numpy $(python3 -c 'import numpy; print(numpy.__version__)'), ml_dtypes $(python3 -c 'import ml_dtypes; print(ml_dtypes.__version__)')"
   echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'), $(nproc) cores; kernel $(uname -r)"
   cat "$out/memory.txt"
+  sed "s/^/load average (1, 5, 15 min) /" "$out/load.txt"
 } > "$out/environment.txt"
 python3 "$here/report.py" "$out" | tee "$out/table.md"
 echo "results in $out" >&2
