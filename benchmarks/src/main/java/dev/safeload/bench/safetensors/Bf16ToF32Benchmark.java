@@ -12,7 +12,7 @@ import org.openjdk.jmh.annotations.State;
 /**
  * Convert every tensor of the BF16 model file to F32: open, {@code tensor(name).to(F32)} for each,
  * close. Each result is a new native buffer (an automatic arena's, freed by the collector), as
- * each of the peer's {@code astype(float32)} results is a new numpy array.
+ * each of the peer's {@code astype(float32)} results is a new numpy array; or a new heap array.
  */
 @State(Scope.Benchmark)
 public class Bf16ToF32Benchmark extends FileBenchmarkSettings {
@@ -33,6 +33,18 @@ public class Bf16ToF32Benchmark extends FileBenchmarkSettings {
         try (SafetensorsFile file = SafetensorsFile.open(path)) {
             for (String name : file.tensorNames()) {
                 written += file.tensor(name).to(DType.F32).byteSize();
+            }
+        }
+        return written;
+    }
+
+    /** The same through {@code toFloatArray()}: a new heap {@code float[]} per tensor instead of native memory. */
+    @Benchmark
+    public long mmapToFloatArray() {
+        long written = 0;
+        try (SafetensorsFile file = SafetensorsFile.open(path)) {
+            for (String name : file.tensorNames()) {
+                written += 4L * file.tensor(name).toFloatArray().length;
             }
         }
         return written;
