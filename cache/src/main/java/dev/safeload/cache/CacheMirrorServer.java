@@ -1,6 +1,7 @@
 package dev.safeload.cache;
 
 import com.sun.net.httpserver.HttpServer;
+import dev.safeload.cache.internal.HubClientUpstream;
 import dev.safeload.cache.internal.MirrorHandler;
 import dev.safeload.cache.internal.MirrorUpstream;
 import dev.safeload.cache.internal.ScanWalker;
@@ -8,6 +9,7 @@ import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.URI;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.Objects;
@@ -18,8 +20,9 @@ import java.util.concurrent.Executors;
  * Serves a hub cache as a hub endpoint, so that {@code HF_ENDPOINT=http://host:port} works for
  * huggingface_hub and for our resolver (the minimum contract of reference/hub.md 7.4: the
  * {@code /resolve/} route with the hub's headers and ranges, the revision, tree and paths-info
- * APIs, and {@code X-Error-Code} 404s). It only reads the cache; each request runs on its own
- * virtual thread.
+ * APIs, and {@code X-Error-Code} 404s). Without an upstream it only reads the cache, so a cache
+ * read-only to this user can be served; with one, misses are downloaded into the cache first
+ * (through {@link HubClient}, verified) and then served. Each request runs on its own virtual thread.
  *
  * {@snippet :
  * try (CacheMirrorServer server = CacheMirrorServer.start(new CacheMirrorServer.Options(cacheDir))) {
@@ -36,8 +39,9 @@ public final class CacheMirrorServer implements AutoCloseable {
      * @param bind         the address to listen on (loopback by default)
      * @param port         the port; 0 picks a free one
      * @param treePageSize tree entries per page before a {@code Link: rel="next"} (the hub pages by 1000)
+     * @param upstream     where misses are pulled from into the cache, or {@code null} to serve the cache alone
      */
-    public record Options(Path cacheDir, InetAddress bind, int port, int treePageSize) {
+    public record Options(Path cacheDir, InetAddress bind, int port, int treePageSize, HubSettings upstream) {
         public Options {
             Objects.requireNonNull(cacheDir, "cacheDir");
             Objects.requireNonNull(bind, "bind");
@@ -49,16 +53,26 @@ public final class CacheMirrorServer implements AutoCloseable {
             }
         }
 
+        /** Serves {@code cacheDir} alone on a free loopback port. */
         public Options(Path cacheDir) {
-            this(cacheDir, InetAddress.getLoopbackAddress(), 0, 1000);
+            this(cacheDir, InetAddress.getLoopbackAddress(), 0, 1000, null);
         }
 
         public Options withBind(InetAddress address, int newPort) {
-            return new Options(cacheDir, address, newPort, treePageSize);
+            return new Options(cacheDir, address, newPort, treePageSize, upstream);
         }
 
         public Options withTreePageSize(int size) {
-            return new Options(cacheDir, bind, port, size);
+            return new Options(cacheDir, bind, port, size, upstream);
+        }
+
+        /**
+         * Pulls misses through {@code endpoint} into the cache, with the token, timeouts and retries
+         * of {@code base} (its cache folder and endpoints are replaced).
+         */
+        public Options withUpstream(URI endpoint, HubSettings.Builder base) {
+            HubSettings settings = base.cacheDir(cacheDir).endpoint(endpoint).offline(false).build();
+            return new Options(cacheDir, bind, port, treePageSize, settings);
         }
     }
 
@@ -66,10 +80,13 @@ public final class CacheMirrorServer implements AutoCloseable {
     private final ExecutorService executor;
     private final Path cacheDir;
 
-    private CacheMirrorServer(HttpServer server, ExecutorService executor, Path cacheDir) {
+    private final MirrorUpstream upstream;
+
+    private CacheMirrorServer(HttpServer server, ExecutorService executor, Path cacheDir, MirrorUpstream upstream) {
         this.server = server;
         this.executor = executor;
         this.cacheDir = cacheDir;
+        this.upstream = upstream;
     }
 
     /**
@@ -79,16 +96,22 @@ public final class CacheMirrorServer implements AutoCloseable {
      *                      {@link HubError#Io} when the address cannot be bound
      */
     public static CacheMirrorServer start(Options options) {
-        return start(options, MirrorUpstream.NONE);
-    }
-
-    static CacheMirrorServer start(Options options, MirrorUpstream upstream) {
+        if (options.upstream() != null) {
+            createCacheFolder(options.cacheDir());
+        }
         Path root = ScanWalker.realRoot(options.cacheDir());
+        MirrorUpstream upstream = MirrorUpstream.NONE;
+        if (options.upstream() != null) {
+            System.Logger logger = System.getLogger(CacheMirrorServer.class.getName());
+            upstream = new HubClientUpstream(new HubClient(options.upstream()),
+                    line -> logger.log(System.Logger.Level.WARNING, line));
+        }
         InetSocketAddress address = new InetSocketAddress(options.bind(), options.port());
         HttpServer server;
         try {
             server = HttpServer.create(address, 128);
         } catch (IOException e) {
+            closeUpstream(upstream);
             throw new HubException(HubError.Io, String.format(Locale.ROOT,
                     "cannot listen on %s: %s (is the port in use? --port 0 picks a free one)", address, e.getMessage()), e);
         }
@@ -96,7 +119,22 @@ public final class CacheMirrorServer implements AutoCloseable {
         server.setExecutor(executor);
         server.createContext("/", new MirrorHandler(root, upstream, options.treePageSize()));
         server.start();
-        return new CacheMirrorServer(server, executor, root);
+        return new CacheMirrorServer(server, executor, root, upstream);
+    }
+
+    /** A pull-through mirror may start empty. */
+    private static void createCacheFolder(Path dir) {
+        try {
+            Files.createDirectories(dir);
+        } catch (IOException e) {
+            throw new HubException(HubError.Io, "cannot create the cache folder " + dir + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static void closeUpstream(MirrorUpstream upstream) {
+        if (upstream instanceof HubClientUpstream client) {
+            client.close();
+        }
     }
 
     /** The endpoint to give clients, e.g. {@code http://127.0.0.1:41234}. */
@@ -124,5 +162,6 @@ public final class CacheMirrorServer implements AutoCloseable {
     public void close() {
         server.stop(1);
         executor.close();
+        closeUpstream(upstream);
     }
 }

@@ -1,7 +1,9 @@
 package dev.safeload.cli;
 
 import dev.safeload.cache.CacheMirrorServer;
+import dev.safeload.cache.HubSettings;
 import java.net.InetAddress;
+import java.net.URI;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
@@ -30,12 +32,11 @@ final class ServeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (upstream != null) {
-            throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
-                    "--upstream is not available in this build yet; serve the cache alone");
-        }
         CacheMirrorServer.Options options = new CacheMirrorServer.Options(cache.resolve())
                 .withBind(InetAddress.getByName(bind), port);
+        if (upstream != null) {
+            options = options.withUpstream(URI.create(upstream), HubSettings.builder());
+        }
         CacheMirrorServer server = CacheMirrorServer.start(options);
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {

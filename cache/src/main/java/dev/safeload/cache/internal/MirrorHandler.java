@@ -128,7 +128,8 @@ public final class MirrorHandler implements HttpHandler {
         SnapshotView view = view(type, repoId);
         String commit = commit(view, type, repoId, revision, path);
         Optional<SnapshotView.Entry> entry = view.file(commit, path);
-        if (entry.isEmpty() && upstream.pull(type, repoId, commit, path)) {
+        if (entry.isEmpty() && upstream.enabled()) {
+            upstream.pull(type, repoId, commit, path);
             entry = view.file(commit, path);
         }
         if (entry.isEmpty()) {
@@ -409,11 +410,17 @@ public final class MirrorHandler implements HttpHandler {
         return new SnapshotView(new RepoCacheLayout(cacheRoot, type, repoId), cacheRoot);
     }
 
-    /** The commit for {@code revision}, pulling from upstream first when the cache lacks it. */
+    /**
+     * The commit for {@code revision}. With an upstream, a branch or tag is asked there first (it
+     * may have moved; for {@code path == null}, an API call, the whole snapshot is pulled so that
+     * listings are complete), and a commit is pulled when the cache lacks it; the cache answers
+     * when the upstream cannot.
+     */
     private String commit(SnapshotView view, RepoType type, String repoId, String revision, String path)
             throws Refusal {
         Optional<String> commit = view.commit(revision);
-        if (commit.isEmpty() && upstream.pull(type, repoId, revision, path)) {
+        if (upstream.enabled() && (commit.isEmpty() || !RepoCacheLayout.isCommit(revision) || path == null)) {
+            upstream.pull(type, repoId, revision, path);
             commit = view.commit(revision);
         }
         if (commit.isPresent()) {

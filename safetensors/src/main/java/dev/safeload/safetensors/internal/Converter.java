@@ -55,7 +55,13 @@ public final class Converter {
             case F16 -> {
                 if (to == DType.F32) {
                     for (long i = 0; i < count; i++) {
-                        dst.set(F32, i * 4, Float.float16ToFloat(src.get(I16, (first + i) * 2)));
+                        dst.set(I32, i * 4, FloatFormats.f16ToF32Bits(src.get(I16, (first + i) * 2)));
+                    }
+                    return;
+                }
+                if (to == DType.F64) {
+                    for (long i = 0; i < count; i++) {
+                        dst.set(F64, i * 8, FloatFormats.f16ToF64(src.get(I16, (first + i) * 2)));
                     }
                     return;
                 }
@@ -82,13 +88,13 @@ public final class Converter {
             }
             default -> { }
         }
-        // General path: every float value is exact in a double; round once into the target.
+        // General path: every float value is exact in a double; decode, then round into the target.
         for (long i = 0; i < count; i++) {
             double v = FloatFormats.decode(from, ElementReader.rawBits(src, from, first + i));
             switch (to) {
                 case F32 -> dst.set(F32, i * 4, (float) v);
                 case F64 -> dst.set(F64, i * 8, v);
-                case F16 -> dst.set(I16, i * 2, from == DType.F32 ? FloatFormats.f32ToF16((float) v) : FloatFormats.f64ToF16(v));
+                case F16 -> dst.set(I16, i * 2, from == DType.F64 ? FloatFormats.f64ToF16(v) : FloatFormats.smallToF16(v));
                 case BF16 -> dst.set(I16, i * 2, FloatFormats.f64ToBf16(v));
                 default -> throw new AssertionError(to);
             }

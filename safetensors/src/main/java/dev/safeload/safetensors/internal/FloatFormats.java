@@ -73,8 +73,7 @@ public final class FloatFormats {
                 }
                 case FNUZ -> {
                     if (bits == signBit) {
-                        v = Double.NaN;
-                        negative = false;
+                        v = Double.NaN; // the would-be negative zero; ml_dtypes reads it as -NaN
                     }
                 }
                 case NONE -> { }
@@ -136,12 +135,43 @@ public final class FloatFormats {
         return (short) roundToBinary(d, 5, 10);
     }
 
-    /** F64 to BF16, round to nearest even once; NaN: sign kept, canonical quiet NaN. */
+    /**
+     * F64 to BF16 through F32, as ml_dtypes and torch convert it, so results are bit-identical
+     * with theirs (in rare ties that is a double rounding; {@link #roundToBinary} would round once).
+     */
     public static short f64ToBf16(double d) {
+        return f32ToBf16((float) d);
+    }
+
+    /**
+     * A value decoded from an ml_dtypes type (BF16, F8, F6, F4) to F16, as ml_dtypes does it:
+     * round to nearest even, NaN as the canonical quiet NaN with the sign kept.
+     */
+    public static short smallToF16(double d) {
         if (d != d) {
-            return (short) (((Double.doubleToRawLongBits(d) >>> 48) & 0x8000) | 0x7FC0);
+            return (short) (((Double.doubleToRawLongBits(d) >>> 48) & 0x8000) | 0x7E00);
         }
-        return (short) roundToBinary(d, 8, 7);
+        return (short) roundToBinary(d, 5, 10);
+    }
+
+    /**
+     * F16 to F32 bits as numpy ({@code npy_halfbits_to_floatbits}): exact, a NaN's payload shifted
+     * and not quieted (the hardware conversion behind {@link Float#float16ToFloat} quiets it).
+     */
+    public static int f16ToF32Bits(short h) {
+        if ((h & 0x7C00) == 0x7C00 && (h & 0x3FF) != 0) {
+            return (h & 0x8000) << 16 | 0x7F80_0000 | (h & 0x3FF) << 13;
+        }
+        return Float.floatToRawIntBits(Float.float16ToFloat(h));
+    }
+
+    /** F16 to F64 as numpy ({@code npy_halfbits_to_doublebits}): exact, NaN payload shifted, not quieted. */
+    public static double f16ToF64(short h) {
+        if ((h & 0x7C00) == 0x7C00 && (h & 0x3FF) != 0) {
+            long sign = (long) (h & 0x8000) << 48;
+            return Double.longBitsToDouble(sign | 0x7FF0_0000_0000_0000L | (long) (h & 0x3FF) << 42);
+        }
+        return Float.float16ToFloat(h);
     }
 
     /**
