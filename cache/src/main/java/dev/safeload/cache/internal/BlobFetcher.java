@@ -4,7 +4,6 @@ import dev.safeload.cache.DownloadListener;
 import dev.safeload.cache.HubError;
 import dev.safeload.cache.HubException;
 import java.io.IOException;
-import java.io.InputStream;
 import java.net.URI;
 import java.net.http.HttpResponse;
 import java.nio.ByteBuffer;
@@ -70,12 +69,9 @@ public final class BlobFetcher {
                 : blob.resolveSibling(etag + "." + CacheWriter.randomHex() + ".incomplete");
         try {
             Files.createDirectories(blob.getParent());
-            boolean resumed = download(partial, path, etag, size, sources, listener);
-            if (!verified(partial, path, etag, size, resumed)) {
-                download(partial, path, etag, size, sources, listener);
-                if (!verified(partial, path, etag, size, false)) {
-                    throw new IllegalStateException("unreachable: verified() throws on a fresh mismatch");
-                }
+            if (!downloadVerified(partial, path, etag, size, sources, listener)) {
+                // The kept prefix of an earlier run was the suspect: once more from zero.
+                downloadVerified(partial, path, etag, size, sources, listener);
             }
             CacheWriter.moveReplacing(partial, blob);
         } catch (IOException e) {
@@ -88,125 +84,19 @@ public final class BlobFetcher {
         }
     }
 
-    /** Downloads the missing tail into {@code partial}; returns whether earlier bytes were kept. */
-    private boolean download(Path partial, String path, String etag, long size, List<Source> sources,
+    /**
+     * Downloads the missing tail into {@code partial} and checks it. Returns {@code false} (bytes
+     * deleted) when a download that resumed earlier bytes mismatches; throws on a fresh mismatch.
+     */
+    private boolean downloadVerified(Path partial, String path, String etag, long size, List<Source> sources,
             DownloadListener listener) throws IOException {
-        try (FileChannel out = FileChannel.open(partial, StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
-            long have = out.size();
-            if (have > size) {
-                out.truncate(0);
-                have = 0;
-            }
-            boolean resumed = have > 0;
-            listener.fileStarted(path, size, have);
-            int attempt = 0;
-            int sourceIndex = 0;
-            String lastFailure = null;
-            while (have < size) {
-                if (attempt > http.settings().maxRetries()) {
-                    throw new HubException(lastFailure.startsWith("HTTP") ? HubError.ServerError : HubError.Network,
-                            String.format(Locale.ROOT, "download of %s failed after %d attempts, %d of %d bytes"
-                                    + " kept for a later resume: %s", path, attempt, have, size, lastFailure));
-                }
-                if (attempt > 0) {
-                    http.backoff(attempt - 1, 0);
-                }
-                Source source = sources.get(sourceIndex % sources.size());
-                long before = have;
-                try {
-                    have = transfer(source, out, have, size, path, listener);
-                    lastFailure = "the body ended after " + have + " of " + size + " bytes";
-                } catch (HubHttp.Retryable r) {
-                    have = out.size();
-                    lastFailure = r.getMessage();
-                    if (r.retryAfterSeconds() > 0) {
-                        http.backoff(0, r.retryAfterSeconds());
-                    }
-                    sourceIndex++; // connection refused or 5xx: try the next source
-                } catch (IOException e) {
-                    have = out.size(); // bytes are written in order, so the file length is what arrived
-                    lastFailure = "connection dropped after " + have + " bytes: " + HubHttp.describe(e);
-                }
-                attempt = have > before ? 1 : attempt + 1; // progress resets the budget, as huggingface_hub does
-            }
-            return resumed;
-        }
-    }
-
-    /**
-     * One GET from byte {@code have}; returns the new count. Mid-stream failures throw
-     * {@link IOException} after what arrived is written (the caller resumes from there).
-     */
-    private long transfer(Source source, FileChannel out, long have, long size, String path,
-            DownloadListener listener) throws HubHttp.Retryable, IOException {
-        HttpResponse<InputStream> response = http.download(source.url(), source.endpoint(), have);
-        try (InputStream in = response.body()) {
-            int status = response.statusCode();
-            if (status == 416) {
-                // Range not satisfiable (issue #2197): the kept bytes are stale; start over.
-                out.truncate(0);
-                throw new HubHttp.Retryable(source.endpoint(), "HTTP 416 for a resume of " + path, 0);
-            }
-            if (status >= 400) {
-                if (HubErrors.retryable(status)) {
-                    throw new HubHttp.Retryable(source.endpoint(), "HTTP " + status + " from " + response.uri(), 0);
-                }
-                throw HubErrors.forResponse(status, response.headers(), response.uri(), path);
-            }
-            long position = have;
-            if (have > 0 && status != 206) {
-                position = 0; // the server ignored Range: take the whole body again
-                out.truncate(0);
-            } else if (status == 206) {
-                long start = contentRangeStart(response);
-                if (start != have) {
-                    out.truncate(0);
-                    throw new HubHttp.Retryable(source.endpoint(),
-                            "the server answered a resume from " + have + " with bytes from " + start, 0);
-                }
-            }
-            byte[] buffer = new byte[BUFFER];
-            while (true) {
-                int n = in.read(buffer);
-                if (n < 0) {
-                    return position;
-                }
-                if (position + n > size) {
-                    out.truncate(0);
-                    throw new HubException(HubError.Corrupted, String.format(Locale.ROOT,
-                            "%s sent more than the %d bytes its metadata announced for %s; nothing was kept",
-                            response.uri(), size, path));
-                }
-                ByteBuffer chunk = ByteBuffer.wrap(buffer, 0, n);
-                while (chunk.hasRemaining()) {
-                    position += out.write(chunk, position);
-                }
-                listener.bytesReceived(path, n);
-            }
-        }
-    }
-
-    private static long contentRangeStart(HttpResponse<?> response) {
-        String range = response.headers().firstValue("Content-Range").orElse("");
-        java.util.regex.Matcher m = Pattern.compile("bytes\\s+(\\d+)-").matcher(range);
-        return m.find() ? Long.parseLong(m.group(1)) : -1;
-    }
-
-    /**
-     * Checks size and, for LFS etags, sha256. Returns {@code false} (bytes deleted) when a resumed
-     * download mismatches, so that the caller downloads once more from zero; throws otherwise.
-     */
-    private static boolean verified(Path partial, String path, String etag, long size, boolean resumed)
-            throws IOException {
-        long actual = Files.size(partial);
-        String problem = null;
-        if (actual != size) {
-            problem = String.format(Locale.ROOT, "its size is %d bytes, the server announced %d", actual, size);
-        } else if (isSha256(etag)) {
-            String digest = sha256(partial);
-            if (!digest.equals(etag)) {
-                problem = "its sha256 is " + digest + ", the hub's LFS etag says " + etag;
-            }
+        boolean resumed;
+        String problem;
+        try (PartialFile out = PartialFile.open(partial, isSha256(etag), size)) {
+            resumed = out.size() > 0;
+            listener.fileStarted(path, size, out.size());
+            download(out, path, size, sources, listener);
+            problem = out.problem(etag, size);
         }
         if (problem == null) {
             return true;
@@ -220,22 +110,309 @@ public final class BlobFetcher {
                 + " endpoint serves wrong bytes.");
     }
 
-    static String sha256(Path file) throws IOException {
-        MessageDigest digest;
+    private void download(PartialFile out, String path, long size, List<Source> sources, DownloadListener listener)
+            throws IOException {
+        int attempt = 0;
+        int sourceIndex = 0;
+        String lastFailure = null;
+        while (out.size() < size) {
+            if (attempt > http.settings().maxRetries()) {
+                throw new HubException(lastFailure.startsWith("HTTP") ? HubError.ServerError : HubError.Network,
+                        String.format(Locale.ROOT, "download of %s failed after %d attempts, %d of %d bytes"
+                                + " kept for a later resume: %s", path, attempt, out.size(), size, lastFailure));
+            }
+            if (attempt > 0) {
+                http.backoff(attempt - 1, 0);
+            }
+            Source source = sources.get(sourceIndex % sources.size());
+            long before = out.size();
+            try {
+                transfer(source, out, size, path, listener);
+                lastFailure = "the body ended after " + out.size() + " of " + size + " bytes";
+            } catch (HubHttp.Retryable r) {
+                lastFailure = r.getMessage();
+                if (r.retryAfterSeconds() > 0) {
+                    http.backoff(0, r.retryAfterSeconds());
+                }
+                sourceIndex++; // connection refused or 5xx: try the next source
+            } catch (IOException e) {
+                // Bytes are appended in order, so the file holds exactly what arrived: resume from there.
+                lastFailure = "connection dropped after " + out.size() + " bytes: " + HubHttp.describe(e);
+            }
+            attempt = out.size() > before ? 1 : attempt + 1; // progress resets the budget, as huggingface_hub does
+        }
+    }
+
+    /**
+     * One GET from the current end of {@code out}. The body goes straight from the HTTP client's
+     * buffers into the file and the digest ({@link ToPartialFile}), without a stream in between.
+     */
+    private void transfer(Source source, PartialFile out, long size, String path, DownloadListener listener)
+            throws HubHttp.Retryable, IOException {
+        long have = out.size();
+        ToPartialFile handler = new ToPartialFile(out, have, size, path, listener);
+        HttpResponse<Void> response;
         try {
-            digest = MessageDigest.getInstance("SHA-256");
+            response = http.download(source.url(), source.endpoint(), have, handler);
+        } catch (HubHttp.Retryable r) {
+            handler.rethrowFatal();
+            throw r;
+        } finally {
+            handler.close();
+        }
+        handler.rethrowFatal();
+        int status = response.statusCode();
+        if (status == 416) {
+            // Range not satisfiable (issue #2197): the kept bytes are stale; start over.
+            out.truncate();
+            throw new HubHttp.Retryable(source.endpoint(), "HTTP 416 for a resume of " + path, 0);
+        }
+        if (status >= 400) {
+            if (HubErrors.retryable(status)) {
+                throw new HubHttp.Retryable(source.endpoint(), "HTTP " + status + " from " + response.uri(), 0);
+            }
+            throw HubErrors.forResponse(status, response.headers(), response.uri(), path);
+        }
+        if (handler.rangeMismatch != null) {
+            out.truncate();
+            throw new HubHttp.Retryable(source.endpoint(), "the server answered a resume from " + have
+                    + " with other bytes (" + handler.rangeMismatch + ")", 0);
+        }
+    }
+
+    /**
+     * Accepts a 200 or 206 body into the partial file (a 200 to a resume restarts the file: the
+     * server ignored Range); every other answer's body is discarded for the caller to judge.
+     * Failures that must not be retried (too many bytes, a full disk) are kept in {@link #fatal}
+     * because {@code HttpClient} wraps whatever a subscriber throws into an {@link IOException}.
+     */
+    private final class ToPartialFile implements HttpResponse.BodyHandler<Void>, AutoCloseable {
+        private final PartialFile out;
+        private final long have;
+        private final long size;
+        private final String path;
+        private final DownloadListener listener;
+        private final java.util.concurrent.CompletableFuture<Void> done = new java.util.concurrent.CompletableFuture<>();
+        private final HubHttp.StallGuard guard;
+        private volatile java.util.concurrent.Flow.Subscription subscription;
+        volatile RuntimeException fatal;
+        volatile String rangeMismatch;
+
+        ToPartialFile(PartialFile out, long have, long size, String path, DownloadListener listener) {
+            this.out = out;
+            this.have = have;
+            this.size = size;
+            this.path = path;
+            this.listener = listener;
+            this.guard = http.stallGuard(() -> fail(new IOException("no data for "
+                    + http.settings().downloadTimeout().toSeconds() + " s (HF_HUB_DOWNLOAD_TIMEOUT)")));
+        }
+
+        @Override
+        public HttpResponse.BodySubscriber<Void> apply(HttpResponse.ResponseInfo info) {
+            int status = info.statusCode();
+            if (status != 200 && status != 206) {
+                return HttpResponse.BodySubscribers.discarding();
+            }
+            if (status == 206) {
+                String range = info.headers().firstValue("Content-Range").orElse("");
+                if (contentRangeStart(range) != have) {
+                    rangeMismatch = range;
+                    return HttpResponse.BodySubscribers.discarding();
+                }
+            } else if (have > 0) {
+                try {
+                    out.truncate();
+                } catch (IOException e) {
+                    fatal = new HubException(HubError.Io, "cannot restart the download of " + path + ": " + e.getMessage(), e);
+                    return HttpResponse.BodySubscribers.discarding();
+                }
+            }
+            return new HttpResponse.BodySubscriber<>() {
+                @Override
+                public void onSubscribe(java.util.concurrent.Flow.Subscription s) {
+                    subscription = s;
+                    s.request(1);
+                }
+
+                @Override
+                public void onNext(List<ByteBuffer> buffers) {
+                    guard.touch();
+                    try {
+                        for (ByteBuffer buffer : buffers) {
+                            int n = buffer.remaining();
+                            if (out.size() + n > size) {
+                                out.truncate();
+                                throw new HubException(HubError.Corrupted, String.format(Locale.ROOT,
+                                        "the server sent more than the %d bytes its metadata announced for %s;"
+                                                + " nothing was kept", size, path));
+                            }
+                            out.append(buffer);
+                            listener.bytesReceived(path, n);
+                        }
+                    } catch (HubException e) {
+                        fatal = e;
+                        fail(e);
+                        return;
+                    } catch (IOException e) {
+                        fatal = new HubException(HubError.Io, "cannot write the download of " + path + ": "
+                                + e.getMessage(), e);
+                        fail(e);
+                        return;
+                    }
+                    subscription.request(1);
+                }
+
+                @Override
+                public void onError(Throwable error) {
+                    done.completeExceptionally(error);
+                }
+
+                @Override
+                public void onComplete() {
+                    done.complete(null);
+                }
+
+                @Override
+                public java.util.concurrent.CompletionStage<Void> getBody() {
+                    return done;
+                }
+            };
+        }
+
+        private void fail(Throwable error) {
+            java.util.concurrent.Flow.Subscription s = subscription;
+            if (s != null) {
+                s.cancel();
+            }
+            done.completeExceptionally(error);
+        }
+
+        void rethrowFatal() {
+            if (fatal != null) {
+                throw fatal;
+            }
+        }
+
+        @Override
+        public void close() {
+            guard.close();
+        }
+    }
+
+    private static long contentRangeStart(String range) {
+        java.util.regex.Matcher m = Pattern.compile("bytes\\s+(\\d+)-").matcher(range);
+        return m.find() ? Long.parseLong(m.group(1)) : -1;
+    }
+
+    /**
+     * The partial file, appended in order, with the sha256 of its content kept up to date while
+     * bytes arrive (so a multi-GB blob is not read twice); a resumed file's prefix is hashed once
+     * on opening.
+     */
+    private static final class PartialFile implements AutoCloseable {
+        private final FileChannel channel;
+        private final MessageDigest digest;
+        private long size;
+
+        private PartialFile(FileChannel channel, MessageDigest digest, long size) {
+            this.channel = channel;
+            this.digest = digest;
+            this.size = size;
+        }
+
+        static PartialFile open(Path file, boolean hash, long expectedSize) throws IOException {
+            FileChannel channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ,
+                    StandardOpenOption.WRITE);
+            try {
+                long kept = channel.size();
+                if (kept > expectedSize) {
+                    channel.truncate(0);
+                    kept = 0;
+                }
+                MessageDigest digest = hash ? newSha256() : null;
+                if (digest != null && kept > 0) {
+                    ByteBuffer buffer = ByteBuffer.allocateDirect(BUFFER);
+                    for (long position = 0; position < kept; ) {
+                        int n = channel.read(buffer, position);
+                        if (n < 0) {
+                            break;
+                        }
+                        position += n;
+                        buffer.flip();
+                        digest.update(buffer);
+                        buffer.clear();
+                    }
+                }
+                return new PartialFile(channel, digest, kept);
+            } catch (IOException | RuntimeException e) {
+                channel.close();
+                throw e;
+            }
+        }
+
+        long size() {
+            return size;
+        }
+
+        void truncate() throws IOException {
+            channel.truncate(0);
+            size = 0;
+            if (digest != null) {
+                digest.reset();
+            }
+        }
+
+        /** Appends the buffer's remaining bytes; a failed write (disk full) is undone so that file and digest agree. */
+        void append(ByteBuffer chunk) {
+            int start = chunk.position();
+            int n = chunk.remaining();
+            try {
+                while (chunk.hasRemaining()) {
+                    channel.write(chunk, size + chunk.position() - start);
+                }
+            } catch (IOException e) {
+                try {
+                    channel.truncate(size);
+                } catch (IOException ignored) {
+                    // the verification will catch a mismatch
+                }
+                throw new HubException(HubError.Io, "cannot write the download: " + e.getMessage()
+                        + " (is the disk full?)", e);
+            }
+            size += n;
+            if (digest != null) {
+                digest.update(chunk.position(start));
+            }
+        }
+
+        /** What is wrong with the bytes, or {@code null}: size always, sha256 for LFS etags. */
+        String problem(String etag, long expectedSize) throws IOException {
+            long actual = channel.size();
+            if (actual != expectedSize || size != expectedSize) {
+                return String.format(Locale.ROOT, "its size is %d bytes, the server announced %d", actual, expectedSize);
+            }
+            if (digest != null) {
+                String sha = HexFormat.of().formatHex(digest.digest());
+                if (!sha.equals(etag)) {
+                    return "its sha256 is " + sha + ", the hub's LFS etag says " + etag;
+                }
+            }
+            return null;
+        }
+
+        @Override
+        public void close() throws IOException {
+            channel.close();
+        }
+    }
+
+    private static MessageDigest newSha256() {
+        try {
+            return MessageDigest.getInstance("SHA-256");
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("every JDK has SHA-256", e);
         }
-        try (FileChannel in = FileChannel.open(file, StandardOpenOption.READ)) {
-            ByteBuffer buffer = ByteBuffer.allocateDirect(BUFFER);
-            while (in.read(buffer) >= 0) {
-                buffer.flip();
-                digest.update(buffer);
-                buffer.clear();
-            }
-        }
-        return HexFormat.of().formatHex(digest.digest());
     }
 
     private static void deleteQuietly(Path partial, boolean privateFile) {

@@ -6,7 +6,6 @@ import dev.safeload.cache.HubException;
 import dev.safeload.cache.HubRepo;
 import dev.safeload.cache.HubSettings;
 import dev.safeload.cache.RepoCacheLayout;
-import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
@@ -40,6 +39,16 @@ public final class HubHttp implements AutoCloseable {
     private static final long MAX_API_BODY = 512L << 20;
     private static final Duration PRIMARY_RETRY_AFTER = Duration.ofSeconds(60);
     private static final Pattern NEXT_LINK = Pattern.compile("<([^>]*)>\\s*;[^,]*?rel=\"?next\"?");
+
+    static {
+        // java.net.http reads sockets into 16 KiB buffers by default and hands each one to the
+        // body stream separately; on large downloads that hand-off, not the network, is the limit
+        // (benchmarks/hub/run.sh: ~2x slower than curl on loopback). 256 KiB keeps up with curl.
+        // Read once when the HTTP client classes load; a value the user set wins.
+        if (System.getProperty("jdk.httpclient.bufsize") == null) {
+            System.setProperty("jdk.httpclient.bufsize", Integer.toString(256 * 1024));
+        }
+    }
 
     private final HubSettings settings;
     private final HttpClient client;
@@ -249,13 +258,48 @@ public final class HubHttp implements AutoCloseable {
 
     /**
      * GET {@code url} from byte {@code from} on, following every redirect; the token goes only to
-     * {@code endpoint}'s origin. The body stream is closed by the stall guard when no byte arrives
-     * for {@code HF_HUB_DOWNLOAD_TIMEOUT}. Throws {@link Retryable} on connection failures.
+     * {@code endpoint}'s origin. {@code handler} sees every answer (3xx ones included) and
+     * consumes the body; the call returns when the body is complete. Throws {@link Retryable} on
+     * connection failures, including a body that stops midway.
      */
-    public HttpResponse<InputStream> download(URI url, URI endpoint, long from) throws Retryable {
-        HttpResponse<InputStream> response = followGet("GET", url, endpoint, settings.downloadTimeout(), from,
-                HttpResponse.BodyHandlers.ofInputStream());
-        return new GuardedResponse(response, new StallGuardedStream(response.body(), settings.downloadTimeout()));
+    public <T> HttpResponse<T> download(URI url, URI endpoint, long from, HttpResponse.BodyHandler<T> handler)
+            throws Retryable {
+        return followGet("GET", url, endpoint, settings.downloadTimeout(), from, handler);
+    }
+
+    /**
+     * Calls {@code onStall} once if {@link StallGuard#touch()} is not called for
+     * {@code HF_HUB_DOWNLOAD_TIMEOUT} (huggingface_hub's per-read timeout, which {@code HttpClient}
+     * does not have).
+     */
+    public StallGuard stallGuard(Runnable onStall) {
+        return new StallGuard(settings.downloadTimeout(), onStall);
+    }
+
+    /** See {@link #stallGuard(Runnable)}; {@link #close()} when the body is done. */
+    public final class StallGuard implements AutoCloseable {
+        private final ScheduledFuture<?> check;
+        private volatile long lastNanos = System.nanoTime();
+        private volatile boolean fired;
+
+        private StallGuard(Duration timeout, Runnable onStall) {
+            long period = Math.max(50, timeout.toMillis() / 4);
+            this.check = watchdog.scheduleAtFixedRate(() -> {
+                if (!fired && System.nanoTime() - lastNanos > timeout.toNanos()) {
+                    fired = true;
+                    onStall.run();
+                }
+            }, period, period, TimeUnit.MILLISECONDS);
+        }
+
+        public void touch() {
+            lastNanos = System.nanoTime();
+        }
+
+        @Override
+        public void close() {
+            check.cancel(false);
+        }
     }
 
     private <T> HttpResponse<T> followGet(String method, URI url, URI endpoint, Duration timeout, long from,
@@ -462,85 +506,6 @@ public final class HubHttp implements AutoCloseable {
             return new HubException(server ? HubError.ServerError : HubError.Network,
                     "cannot get " + what + ": " + getMessage()
                             + ". Check the connection and the endpoint (HF_ENDPOINT, --endpoint).");
-        }
-    }
-
-    /** Closes the body when no byte has arrived for {@code timeout}: a read then fails and the download resumes. */
-    private final class StallGuardedStream extends FilterInputStream {
-        private final ScheduledFuture<?> check;
-        private volatile long lastReadNanos = System.nanoTime();
-
-        StallGuardedStream(InputStream in, Duration timeout) {
-            super(in);
-            long period = Math.max(50, timeout.toMillis() / 4);
-            this.check = watchdog.scheduleAtFixedRate(() -> {
-                if (System.nanoTime() - lastReadNanos > timeout.toNanos()) {
-                    try {
-                        super.close();
-                    } catch (IOException ignored) {
-                        // the reader sees the failure
-                    }
-                }
-            }, period, period, TimeUnit.MILLISECONDS);
-        }
-
-        @Override
-        public int read(byte[] b, int off, int len) throws IOException {
-            int n = super.read(b, off, len);
-            lastReadNanos = System.nanoTime();
-            return n;
-        }
-
-        @Override
-        public int read() throws IOException {
-            int n = super.read();
-            lastReadNanos = System.nanoTime();
-            return n;
-        }
-
-        @Override
-        public void close() throws IOException {
-            check.cancel(false);
-            super.close();
-        }
-    }
-
-    /** The response with its body wrapped in the stall guard. */
-    private record GuardedResponse(HttpResponse<InputStream> delegate, InputStream body)
-            implements HttpResponse<InputStream> {
-        @Override
-        public int statusCode() {
-            return delegate.statusCode();
-        }
-
-        @Override
-        public HttpRequest request() {
-            return delegate.request();
-        }
-
-        @Override
-        public java.util.Optional<HttpResponse<InputStream>> previousResponse() {
-            return delegate.previousResponse();
-        }
-
-        @Override
-        public HttpHeaders headers() {
-            return delegate.headers();
-        }
-
-        @Override
-        public java.util.Optional<javax.net.ssl.SSLSession> sslSession() {
-            return delegate.sslSession();
-        }
-
-        @Override
-        public URI uri() {
-            return delegate.uri();
-        }
-
-        @Override
-        public HttpClient.Version version() {
-            return delegate.version();
         }
     }
 }

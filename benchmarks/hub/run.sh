@@ -1,0 +1,110 @@
+#!/usr/bin/env bash
+# Hub download benchmark (issue 3): a 2 GiB LFS file and a 200-file snapshot served by one loopback
+# hub (the FakeHub test fixture, run by dev.safeload.cache.testing.FakeHubMain), fetched in the same
+# run by:
+#   curl            the ceiling: one connection for the big file, 8 parallel transfers for the
+#                   snapshot, no hashing, no cache bookkeeping;
+#   huggingface_hub the peer: snapshot_download into a fresh cache (HF_HUB_DISABLE_XET=1);
+#   safeload        `java -jar cli/target/safeload.jar download` into a fresh cache (JVM start
+#                   included; sha256 verification of LFS blobs included).
+# Every tool starts from an empty destination; the server's files stay in the page cache.
+# Prints the median wall time of REPS runs and the ratios.
+#
+# Usage: benchmarks/hub/run.sh            (SIZE_MB=2048 FILES=200 REPS=3 by default)
+#        SIZE_MB=256 FILES=50 REPS=1 benchmarks/hub/run.sh    (a quick check)
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+SIZE_MB=${SIZE_MB:-2048}
+FILES=${FILES:-200}
+REPS=${REPS:-3}
+JAVA=${JAVA:-$(command -v /usr/lib/jvm/temurin-25-jdk-amd64/bin/java || command -v java)}
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/safeload-hub-bench.XXXXXX")
+SERVER_PID=
+cleanup() {
+  [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null || true
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+if [ "${SKIP_BUILD:-0}" != 1 ]; then
+  (cd "$ROOT" && mvn -B -q -o -DskipTests package)
+fi
+JAR="$ROOT/cli/target/safeload.jar"
+SERVER_CP="$ROOT/cache/target/test-classes:$JAR"
+
+echo "generating data in $WORK: ${SIZE_MB} MiB file, $FILES-file snapshot" >&2
+mkdir -p "$WORK/data/bench/big" "$WORK/data/bench/many"
+head -c "$((SIZE_MB * 1024 * 1024))" /dev/urandom > "$WORK/data/bench/big/model.safetensors"
+python3 - "$WORK/data/bench/many" "$FILES" <<'PY'
+import os, random, sys
+root, n = sys.argv[1], int(sys.argv[2])
+rng = random.Random(0)
+for i in range(n):
+    # a model-like mix: many small text files, some shards of a few MB
+    size = rng.choice([200, 2_000, 20_000, 200_000, 2_000_000, 6_000_000])
+    sub = "shards" if size >= 2_000_000 else ("tokenizer" if i % 3 == 0 else "")
+    ext = ".safetensors" if size >= 2_000_000 else ".json"
+    path = os.path.join(root, sub, f"f{i:03d}{ext}")
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "wb") as f:
+        f.write(rng.randbytes(size))
+PY
+SNAP_BYTES=$(du -sb "$WORK/data/bench/many" | cut -f1)
+
+"$JAVA" -cp "$SERVER_CP" dev.safeload.cache.testing.FakeHubMain "$WORK/data" "$WORK/endpoint" > "$WORK/server.log" 2>&1 &
+SERVER_PID=$!
+for _ in $(seq 600); do [ -s "$WORK/endpoint" ] && break; sleep 0.2; done
+EP=$(cat "$WORK/endpoint")
+echo "hub at $EP" >&2
+
+now() { date +%s.%N; }
+median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+
+run_curl_big() {
+  curl -sf -o "$WORK/out/model.safetensors" "$EP/bench/big/resolve/main/model.safetensors"
+}
+run_curl_many() {
+  : > "$WORK/curl.cfg"
+  (cd "$WORK/data/bench/many" && find . -type f | sed 's|^\./||') | while read -r f; do
+    printf 'url = "%s/bench/many/resolve/main/%s"\noutput = "%s/out/%s"\n' "$EP" "$f" "$WORK" "$f" >> "$WORK/curl.cfg"
+  done
+  curl -sf --create-dirs --parallel --parallel-max 8 -K "$WORK/curl.cfg"
+}
+run_hf() {
+  HF_ENDPOINT="$EP" HF_HOME="$WORK/hfhome" HF_HUB_DISABLE_XET=1 HF_HUB_DISABLE_TELEMETRY=1 \
+    HF_HUB_DISABLE_PROGRESS_BARS=1 python3 -c \
+    'import sys; from huggingface_hub import snapshot_download; snapshot_download(sys.argv[1], cache_dir=sys.argv[2])' \
+    "bench/$1" "$WORK/out" > /dev/null
+}
+run_safeload() {
+  "$JAVA" -jar "$JAR" download "bench/$1" --endpoint "$EP" --cache-dir "$WORK/out" > /dev/null
+}
+
+measure() { # name case command...
+  local name=$1 case=$2; shift 2
+  for _ in $(seq "$REPS"); do
+    rm -rf "$WORK/out"; mkdir -p "$WORK/out"; sync
+    local t0 t1; t0=$(now); "$@"; t1=$(now)
+    echo "$t1 - $t0" | bc -l
+  done | median > "$WORK/t.$name.$case"
+}
+
+for case in big many; do
+  measure curl "$case" "run_curl_$case"
+  measure huggingface_hub "$case" run_hf "$case"
+  measure safeload "$case" run_safeload "$case"
+done
+
+BIG_BYTES=$((SIZE_MB * 1024 * 1024))
+printf '\n| case | bytes | curl (ceiling) | huggingface_hub (peer) | safeload | safeload / ceiling (speed) | safeload / peer (speed) |\n'
+printf '|---|---|---|---|---|---|---|\n'
+for case in big many; do
+  c=$(cat "$WORK/t.curl.$case"); h=$(cat "$WORK/t.huggingface_hub.$case"); s=$(cat "$WORK/t.safeload.$case")
+  bytes=$([ "$case" = big ] && echo "$BIG_BYTES" || echo "$SNAP_BYTES")
+  label=$([ "$case" = big ] && echo "1 file, ${SIZE_MB} MiB" || echo "$FILES files")
+  printf '| %s | %s | %.2f s (%.0f MB/s) | %.2f s (%.0f MB/s) | %.2f s (%.0f MB/s) | %.2fx | %.2fx |\n' \
+    "$label" "$bytes" "$c" "$(echo "$bytes/$c/1000000" | bc -l)" "$h" "$(echo "$bytes/$h/1000000" | bc -l)" \
+    "$s" "$(echo "$bytes/$s/1000000" | bc -l)" "$(echo "$c/$s" | bc -l)" "$(echo "$h/$s" | bc -l)"
+done
+echo "(median of $REPS runs each; $(nproc) CPUs; $("$JAVA" -version 2>&1 | head -1); curl $(curl --version | head -1 | cut -d' ' -f2); huggingface_hub $(python3 -c 'import huggingface_hub; print(huggingface_hub.__version__)'))"

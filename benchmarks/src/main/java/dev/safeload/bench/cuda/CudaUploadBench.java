@@ -1,0 +1,223 @@
+package dev.safeload.bench.cuda;
+
+import dev.safeload.cuda.CudaContext;
+import dev.safeload.cuda.CudaStream;
+import dev.safeload.cuda.DeviceBuffer;
+import dev.safeload.cuda.DeviceModel;
+import dev.safeload.cuda.ModelUploader;
+import dev.safeload.cuda.PinnedHostBuffer;
+import dev.safeload.safetensors.ReadOptions;
+import dev.safeload.safetensors.SafetensorsFile;
+import dev.safeload.safetensors.TensorInfo;
+import java.io.IOException;
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The measurements behind benchmarks/cuda/run-gpu.sh, one per invocation so that the script can
+ * drop the page cache between them. Each prints one line
+ * {@code RESULT <name> <GB/s> <seconds> <bytes>} (GB = 10^9 bytes).
+ *
+ * <p>These are single large transfers (8+ GiB), timed once per repetition with a synchronize at
+ * the end, not JMH microbenchmarks: a cold read can only happen once per cache drop, and JMH's
+ * forks and warm-up iterations would turn a cold measurement into a warm one.
+ *
+ * <ul>
+ *   <li>{@code h2d [--bytes N] [--streams S] [--chunk C]}: the ceiling, pinned host-to-device
+ *       copies of N bytes in chunks of C over S streams.
+ *   <li>{@code read FILE [--threads T] [--block B] [--name N]}: the file's raw read rate, positional reads of
+ *       B-byte blocks by T threads into direct buffers.
+ *   <li>{@code upload FILE [--backend mmap|pread] [--readers R] [--buffers N] [--bounce B]
+ *       [--streams S] [--repeat K] [--name N] [--verify]}: {@link ModelUploader} of every tensor.
+ * </ul>
+ */
+public final class CudaUploadBench {
+    private CudaUploadBench() {}
+
+    public static void main(String[] args) throws IOException {
+        if (args.length == 0) {
+            System.err.println("usage: CudaUploadBench h2d|read|upload [FILE] [--option value]...");
+            System.exit(2);
+        }
+        Map<String, String> options = options(Arrays.copyOfRange(args, 1, args.length));
+        switch (args[0]) {
+            case "h2d" -> h2d(options);
+            case "read" -> read(Path.of(options.get("file")), options);
+            case "upload" -> upload(Path.of(options.get("file")), options);
+            default -> {
+                System.err.println("unknown measurement " + args[0]);
+                System.exit(2);
+            }
+        }
+    }
+
+    private static void h2d(Map<String, String> options) {
+        long total = size(options.getOrDefault("bytes", "8g"));
+        long chunk = size(options.getOrDefault("chunk", "64m"));
+        int streamCount = Integer.parseInt(options.getOrDefault("streams", "2"));
+        try (CudaContext context = CudaContext.open(0); DeviceBuffer target = context.allocate(total)) {
+            List<CudaStream> streams = new ArrayList<>();
+            List<PinnedHostBuffer> sources = new ArrayList<>();
+            try {
+                for (int i = 0; i < streamCount; i++) {
+                    streams.add(context.createStream());
+                    PinnedHostBuffer pinned = context.allocatePinned(chunk);
+                    pinned.segment().fill((byte) i);
+                    sources.add(pinned);
+                }
+                for (int repeat = 0; repeat < 3; repeat++) {
+                    long start = System.nanoTime();
+                    int i = 0;
+                    for (long offset = 0; offset < total; offset += chunk, i++) {
+                        long n = Math.min(chunk, total - offset);
+                        target.copyFromHostAsync(sources.get(i % streamCount).segment().asSlice(0, n), offset,
+                                streams.get(i % streamCount));
+                    }
+                    for (CudaStream s : streams) {
+                        s.synchronize();
+                    }
+                    report("h2d_pinned_" + streamCount + "streams_run" + repeat, total, System.nanoTime() - start);
+                }
+            } finally {
+                sources.forEach(PinnedHostBuffer::close);
+                streams.forEach(CudaStream::close);
+            }
+        }
+    }
+
+    private static void read(Path file, Map<String, String> options) throws IOException {
+        int threads = Integer.parseInt(options.getOrDefault("threads", "8"));
+        int block = (int) size(options.getOrDefault("block", "16m"));
+        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
+            long size = channel.size();
+            AtomicLong next = new AtomicLong();
+            long start = System.nanoTime();
+            List<Thread> workers = new ArrayList<>();
+            for (int t = 0; t < threads; t++) {
+                workers.add(Thread.ofPlatform().start(() -> {
+                    ByteBuffer buffer = ByteBuffer.allocateDirect(block);
+                    long offset;
+                    while ((offset = next.getAndAdd(block)) < size) {
+                        buffer.clear().limit((int) Math.min(block, size - offset));
+                        try {
+                            long at = offset;
+                            while (buffer.hasRemaining()) {
+                                int n = channel.read(buffer, at);
+                                if (n < 0) {
+                                    throw new IOException("unexpected end of file at " + at);
+                                }
+                                at += n;
+                            }
+                        } catch (IOException e) {
+                            throw new java.io.UncheckedIOException(e);
+                        }
+                    }
+                }));
+            }
+            join(workers);
+            report(options.getOrDefault("name", "raw_read_" + threads + "threads"), size, System.nanoTime() - start);
+        }
+    }
+
+    private static void upload(Path file, Map<String, String> options) {
+        ReadOptions.Backend backend = ReadOptions.Backend.valueOf(options.getOrDefault("backend", "mmap").toUpperCase(Locale.ROOT));
+        ModelUploader uploader = ModelUploader.builder()
+                .readerThreads(Integer.parseInt(options.getOrDefault("readers", "8")))
+                .bounceBuffers(Integer.parseInt(options.getOrDefault("buffers", "12")))
+                .bounceBufferBytes(size(options.getOrDefault("bounce", "16m")))
+                .streams(Integer.parseInt(options.getOrDefault("streams", "2")))
+                .build();
+        int repeat = Integer.parseInt(options.getOrDefault("repeat", "1"));
+        String name = options.getOrDefault("name", "upload_" + backend.name().toLowerCase(Locale.ROOT));
+        try (CudaContext context = CudaContext.open(0)) {
+            for (int r = 0; r < repeat; r++) {
+                // Opening (header parse, mapping) is part of what a user waits for, so it is timed too.
+                long start = System.nanoTime();
+                try (SafetensorsFile st = SafetensorsFile.open(file, ReadOptions.of(backend));
+                     DeviceModel model = uploader.upload(context, st)) {
+                    long nanos = System.nanoTime() - start;
+                    report(name + "_run" + r, model.report().bytesRead(), nanos);
+                    if (options.containsKey("verify") && r == 0) {
+                        verify(st, model);
+                    }
+                }
+            }
+        }
+    }
+
+    /** Compares a sample of each tensor (first, middle and last 4 KiB) on the device with the file. */
+    private static void verify(SafetensorsFile st, DeviceModel model) {
+        Random random = new Random(1);
+        int checked = 0;
+        for (TensorInfo info : st.tensors()) {
+            long length = info.byteLength();
+            for (long offset : new long[] {0, Math.max(0, length / 2 - 2048 - random.nextInt(1024)), Math.max(0, length - 4096)}) {
+                int n = (int) Math.min(4096, length - offset);
+                if (n <= 0) {
+                    continue;
+                }
+                byte[] expected = new byte[n];
+                st.readBytes(info, offset, MemorySegment.ofArray(expected));
+                byte[] actual = new byte[n];
+                model.tensor(info.name()).buffer().copyToHost(offset, MemorySegment.ofArray(actual));
+                if (!Arrays.equals(expected, actual)) {
+                    throw new IllegalStateException("device bytes differ from the file in " + info.name() + " at " + offset);
+                }
+                checked++;
+            }
+        }
+        System.out.println("VERIFIED " + checked + " samples of " + st.tensors().size() + " tensors");
+    }
+
+    private static void report(String name, long bytes, long nanos) {
+        System.out.printf(Locale.ROOT, "RESULT %s %.3f %.4f %d%n", name, bytes / (double) nanos, nanos / 1e9, bytes);
+    }
+
+    private static void join(List<Thread> threads) {
+        for (Thread t : threads) {
+            try {
+                t.join();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException(e);
+            }
+        }
+    }
+
+    private static Map<String, String> options(String[] args) {
+        Map<String, String> options = new HashMap<>();
+        for (int i = 0; i < args.length; i++) {
+            if (!args[i].startsWith("--")) {
+                options.put("file", args[i]);
+            } else if (args[i].equals("--verify")) {
+                options.put("verify", "true");
+            } else {
+                options.put(args[i].substring(2), args[++i]);
+            }
+        }
+        return options;
+    }
+
+    /** {@code 123}, {@code 16k}, {@code 64m}, {@code 8g}. */
+    static long size(String text) {
+        String t = text.trim().toLowerCase(Locale.ROOT);
+        long unit = switch (t.charAt(t.length() - 1)) {
+            case 'k' -> 1L << 10;
+            case 'm' -> 1L << 20;
+            case 'g' -> 1L << 30;
+            default -> 1;
+        };
+        return Long.parseLong(unit == 1 ? t : t.substring(0, t.length() - 1)) * unit;
+    }
+}
