@@ -72,7 +72,8 @@ run() {
   log=$out/bench.log
   : > "$log"
   bench=(java "${flags[@]}" -Xmx2g -cp .gpu/lib/benchmarks.jar dev.safeload.bench.cuda.CudaUploadBench)
-  step() { echo "== $*" | tee -a "$log"; "$@" 2>&1 | tee -a "$log"; }
+  # A failed step is logged and the run goes on, so the other figures still come back.
+  step() { echo "== $*" | tee -a "$log"; "$@" 2>&1 | tee -a "$log" || echo "FAILED (status ${PIPESTATUS[0]}): $*" | tee -a "$log"; }
   step python3 benchmarks/cuda/make_model.py "$file" "${BENCH_GIB:-8.5}"
   step "${bench[@]}" h2d --bytes 8g --streams 2
   cat "$file" > /dev/null  # warm: every page in the cache

@@ -106,7 +106,11 @@ public final class DeviceBuffer extends ContextResource {
         return new DeviceBuffer(context, pointer.plus(offset), length, owner == null ? this : owner);
     }
 
-    /** Copies all of {@code source} to this buffer at {@code offset} and waits for the copy. */
+    /**
+     * Copies all of {@code source} to this buffer at {@code offset} and waits until the bytes are on
+     * the device. Not ordered with work pending on {@link CudaStream}s (they do not synchronize with
+     * the default stream): synchronize those first.
+     */
     public void copyFromHost(MemorySegment source, long offset) {
         Objects.checkFromIndexSize(offset, source.byteSize(), byteSize);
         ensureUsable();
@@ -115,7 +119,14 @@ public final class DeviceBuffer extends ContextResource {
             MemorySegment native_ = source.isNative() ? source : arena.allocate(source.byteSize(), 256).copyFrom(source);
             Driver.check(JCudaDriver.cuMemcpyHtoD(pointer.plus(offset), HostPointer.to(native_), source.byteSize()),
                     copyCall("cuMemcpyHtoD", source.byteSize()));
+            // From pageable memory cuMemcpyHtoD returns once the bytes are staged, before the DMA
+            // lands; work on our non-blocking streams does not wait for the default stream, so wait here.
+            waitForDefaultStream();
         }
+    }
+
+    private static void waitForDefaultStream() {
+        Driver.check(JCudaDriver.cuStreamSynchronize(null), "cuStreamSynchronize(default stream)");
     }
 
     /**
@@ -169,6 +180,9 @@ public final class DeviceBuffer extends ContextResource {
         ensureUsable();
         context.makeCurrent();
         Driver.check(JCudaDriver.cuMemsetD8(pointer, value, byteSize), copyCall("cuMemsetD8", byteSize));
+        // cuMemsetD8 on device memory is asynchronous with respect to the host (CUDA "API
+        // synchronization behavior"); "and waits" is this method's contract.
+        waitForDefaultStream();
     }
 
     /** Frees the memory; {@link #close()} on a view just ends that window. */

@@ -7,6 +7,7 @@ import dev.safeload.safetensors.internal.Names;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
@@ -317,8 +318,17 @@ public final class SafetensorsWriter {
 
     private static void writeSegment(MemorySegment data, WritableByteChannel out) throws IOException {
         long size = data.byteSize();
+        boolean viewable = data.isNative() || data.heapBase().map(byte[].class::isInstance).orElse(false);
+        byte[] bounce = viewable ? null : new byte[(int) Math.min(CHUNK, size)];
         for (long off = 0; off < size; off += CHUNK) {
-            writeFully(data.asSlice(off, Math.min(CHUNK, size - off)).asByteBuffer(), out);
+            long n = Math.min(CHUNK, size - off);
+            if (viewable) {
+                writeFully(data.asSlice(off, n).asByteBuffer(), out);
+            } else {
+                // A heap segment over float[], long[], ... has no ByteBuffer view: copy through bytes.
+                MemorySegment.copy(data, ValueLayout.JAVA_BYTE, off, bounce, 0, (int) n);
+                writeFully(ByteBuffer.wrap(bounce, 0, (int) n), out);
+            }
         }
     }
 
