@@ -139,5 +139,9 @@ class SafetensorsWriterTest {
         byte[] streamed = SafetensorsWriter.create().add(f32, DType.BF16).toByteArray();
         byte[] direct = SafetensorsWriter.create().add(f32.to(DType.BF16)).toByteArray();
         assertArrayEquals(direct, streamed);
+        byte[] into = new byte[v.length * 2];
+        f32.convertInto(DType.BF16, java.lang.foreign.MemorySegment.ofArray(into));
+        assertArrayEquals(f32.to(DType.BF16).toByteArray(), into);
+        assertThrows(IllegalArgumentException.class, () -> f32.convertInto(DType.F16, java.lang.foreign.MemorySegment.ofArray(new byte[3])));
     }
 }
