@@ -83,7 +83,7 @@ final class DownloadCommand implements Callable<Integer> {
         }
         HubRepo hubRepo = new HubRepo(repoType, repo);
         TerminalProgressBar bar = showProgress() ? new TerminalProgressBar(System.err) : null;
-        DownloadListener listener = bar != null ? bar : DownloadListener.NONE;
+        DownloadListener listener = bar != null ? bar : new EndpointNotices();
         PrintStream out = System.out;
         try (HubClient client = new HubClient(settings.build())) {
             if (files.isEmpty()) {
@@ -116,6 +116,14 @@ final class DownloadCommand implements Callable<Integer> {
         java.io.Console console = System.console();
         return console != null && console.isTerminal()
                 && !"1".equals(System.getenv("HF_HUB_DISABLE_PROGRESS_BARS"));
+    }
+
+    /** Without a progress bar, a change of endpoint is still reported: one line on stderr. */
+    private static final class EndpointNotices implements DownloadListener {
+        @Override
+        public void endpointChanged(URI endpoint, String why) {
+            System.err.println("safeload: " + why);
+        }
     }
 
     static final class RepoTypeConverter implements CommandLine.ITypeConverter<RepoType> {

@@ -13,7 +13,10 @@ import java.util.concurrent.ExecutorService;
  * The CPU serving pool: factors stay fp32 on the heap; each token row is shrunk to k fp32 values
  * ({@code t = A·x}) and expanded into its y row ({@code y += s·Bᵀ·t}), rounding y once.
  */
-public final class CpuAdapterPool extends LruAdapterPool<ServingFactors> {
+public final class CpuAdapterPool extends LruAdapterPool<CpuAdapterPool.Module> {
+    /** A resident module: A's rows (k × in) and Bᵀ's rows (k × out), each its own array (see CpuKernels.rowsOf). */
+    record Module(ServingFactors f, float[][] a, float[][] bt) {}
+
     private final ExecutorService threads;
     private final int parallelism;
 
@@ -29,26 +32,26 @@ public final class CpuAdapterPool extends LruAdapterPool<ServingFactors> {
     }
 
     @Override
-    protected ServingFactors upload(ServingFactors factors) {
-        return factors;
+    protected Module upload(ServingFactors f) {
+        return new Module(f, CpuKernels.rowsOf(f.a(), f.k(), f.in()), CpuKernels.rowsOf(f.bt(), f.k(), f.out()));
     }
 
     @Override
-    protected void free(ServingFactors module) {
+    protected void free(Module module) {
         // heap arrays: the collector frees them
     }
 
     @Override
-    protected void checkShape(String weightName, ServingFactors m, Activations x, Activations y) {
-        shapeMismatch(weightName, m.in(), m.out(), x, y);
+    protected void checkShape(String weightName, Module m, Activations x, Activations y) {
+        shapeMismatch(weightName, m.f().in(), m.f().out(), x, y);
     }
 
     @Override
-    protected void applyChecked(Activations x, Activations y, List<Segment> segments, List<ServingFactors> modules) {
+    protected void applyChecked(Activations x, Activations y, List<Segment> segments, List<Module> modules) {
         HostActivations hx = host(x);
         HostActivations hy = host(y);
         for (int s = 0; s < segments.size(); s++) {
-            ServingFactors f = modules.get(s);
+            Module f = modules.get(s);
             Segment seg = segments.get(s);
             if (f == null || seg.rowCount() == 0) {
                 continue;
@@ -58,7 +61,8 @@ public final class CpuAdapterPool extends LruAdapterPool<ServingFactors> {
         }
     }
 
-    private static void applyRows(HostActivations x, HostActivations y, ServingFactors f, float scale, int from, int to) {
+    private static void applyRows(HostActivations x, HostActivations y, Module m, float scale, int from, int to) {
+        ServingFactors f = m.f();
         Precision p = x.precision();
         float[] xRow = new float[f.in()];
         float[] yRow = new float[f.out()];
@@ -66,11 +70,11 @@ public final class CpuAdapterPool extends LruAdapterPool<ServingFactors> {
         for (int row = from; row < to; row++) {
             Numerics.load(x.data(), p, (long) row * f.in(), xRow, 0, f.in());
             for (int j = 0; j < f.k(); j++) {
-                t[j] = CpuKernels.dot(f.a(), j * f.in(), xRow, 0, f.in());
+                t[j] = CpuKernels.dot(m.a()[j], xRow);
             }
             Numerics.load(y.data(), p, (long) row * f.out(), yRow, 0, f.out());
             for (int j = 0; j < f.k(); j++) {
-                CpuKernels.axpy(yRow, f.bt(), j * f.out(), scale * t[j], f.out());
+                CpuKernels.axpy(yRow, m.bt()[j], scale * t[j]);
             }
             Numerics.store(yRow, 0, y.data(), p, (long) row * f.out(), f.out());
         }
