@@ -114,8 +114,9 @@ final class DownloadCommand implements Callable<Integer> {
     /** A progress bar only for a person watching: the JVM's console is a terminal. */
     private static boolean showProgress() {
         java.io.Console console = System.console();
-        return console != null && console.isTerminal()
-                && !"1".equals(System.getenv("HF_HUB_DISABLE_PROGRESS_BARS"));
+        String disabled = System.getenv("HF_HUB_DISABLE_PROGRESS_BARS");
+        return console != null && console.isTerminal() && (disabled == null
+                || !List.of("1", "ON", "YES", "TRUE").contains(disabled.strip().toUpperCase(java.util.Locale.ROOT)));
     }
 
     /** Without a progress bar, a change of endpoint is still reported: one line on stderr. */

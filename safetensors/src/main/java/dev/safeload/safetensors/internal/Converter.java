@@ -10,6 +10,7 @@ import dev.safeload.safetensors.SafetensorsError;
 import dev.safeload.safetensors.SafetensorsException;
 import java.lang.foreign.MemorySegment;
 import java.util.Locale;
+import java.util.stream.IntStream;
 
 /** Bulk dtype conversion between floating-point tensors (see {@link FloatFormats} for the rules). */
 public final class Converter {
@@ -38,6 +39,32 @@ public final class Converter {
      * packing (2 for F4, 4 for F6) when the caller works in chunks.
      */
     public static void convert(MemorySegment src, DType from, long first, MemorySegment dst, DType to, long count) {
+        int parts = (int) Math.min(Runtime.getRuntime().availableProcessors(), count / PARALLEL_PART);
+        if (parts > 1 && src.isAccessibleBy(ANY_THREAD) && dst.isAccessibleBy(ANY_THREAD)) {
+            // Large tensors convert on all cores (ml_dtypes and numpy use one). Parts start at
+            // multiples of 4096 elements, a whole number of bytes for every dtype.
+            long per = (count / parts + 4095) & ~4095L;
+            IntStream.range(0, parts).parallel().forEach(k -> {
+                long start = k * per;
+                long n = Math.min(per, count - start);
+                if (n > 0) {
+                    convertSerial(src, from, first + start, dst.asSlice(to.byteSize(start)), to, n);
+                }
+            });
+            return;
+        }
+        convertSerial(src, from, first, dst, to, count);
+    }
+
+    /** Below this many elements per core, threads cost more than they save. */
+    private static final long PARALLEL_PART = 1L << 21;
+    /**
+     * A thread that never runs: a segment accessible by it is accessible by every thread (global,
+     * automatic, shared or heap), so pool threads may work on it; a confined one is not.
+     */
+    private static final Thread ANY_THREAD = Thread.ofPlatform().unstarted(() -> { });
+
+    private static void convertSerial(MemorySegment src, DType from, long first, MemorySegment dst, DType to, long count) {
         if (from == to) {
             long b = from.byteSize(count);
             MemorySegment.copy(src, from.byteSize(first), dst, 0, b);
