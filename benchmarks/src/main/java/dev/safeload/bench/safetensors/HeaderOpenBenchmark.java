@@ -3,31 +3,19 @@ package dev.safeload.bench.safetensors;
 import dev.safeload.safetensors.ReadOptions;
 import dev.safeload.safetensors.SafetensorsFile;
 import java.nio.file.Path;
-import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
-import org.openjdk.jmh.annotations.BenchmarkMode;
-import org.openjdk.jmh.annotations.Fork;
-import org.openjdk.jmh.annotations.Measurement;
-import org.openjdk.jmh.annotations.Mode;
-import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
-import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * Open and validate a header of 20,000 tensors, then close: what the reference's
  * {@code safe_open} does before the first {@code get_tensor} (it validates the whole header at
  * open, and so does {@link SafetensorsFile#open}).
  */
-@BenchmarkMode(Mode.AverageTime)
-@OutputTimeUnit(TimeUnit.MILLISECONDS)
-@Warmup(iterations = 3, time = 2)
-@Measurement(iterations = 8, time = 2)
-@Fork(value = 1, jvmArgsAppend = {"--enable-native-access=ALL-UNNAMED", "-Xmx2g"})
 @State(Scope.Benchmark)
-public class HeaderOpenBenchmark {
+public class HeaderOpenBenchmark extends FileBenchmarkSettings {
     /** The 20,000-tensor file written by benchmarks/safetensors/make_fixtures.py. */
     @Param("")
     public String headerFile;
