@@ -6,7 +6,9 @@
 #                   snapshot, no hashing, no cache bookkeeping;
 #   huggingface_hub the peer: snapshot_download into a fresh cache (HF_HUB_DISABLE_XET=1);
 #   safeload        `java -jar cli/target/safeload.jar download` into a fresh cache (JVM start
-#                   included; sha256 verification of LFS blobs included).
+#                   included; sha256 verification of LFS blobs included);
+#   safeload in-JVM the same download timed inside a started JVM (SnapshotDownloadTiming), which
+#                   separates the download from the JVM's start.
 # Every tool starts from an empty destination; the server's files stay in the page cache.
 # Prints the median wall time of REPS runs and the ratios.
 #
@@ -77,6 +79,10 @@ run_hf() {
     'import sys; from huggingface_hub import snapshot_download; snapshot_download(sys.argv[1], cache_dir=sys.argv[2])' \
     "bench/$1" "$WORK/out" > /dev/null
 }
+run_safeload_jvm() {
+  "$JAVA" -cp "$ROOT/benchmarks/target/benchmarks.jar" dev.safeload.bench.hub.SnapshotDownloadTiming \
+    "$EP" "bench/$1" "$WORK/out" | tee -a "$WORK/inproc.$1" > /dev/null
+}
 run_safeload() {
   "$JAVA" -jar "$JAR" download "bench/$1" --endpoint "$EP" --cache-dir "$WORK/out" > /dev/null
 }
@@ -94,6 +100,7 @@ for case in big many; do
   measure curl "$case" "run_curl_$case"
   measure huggingface_hub "$case" run_hf "$case"
   measure safeload "$case" run_safeload "$case"
+  measure safeload_jvm "$case" run_safeload_jvm "$case"
 done
 
 BIG_BYTES=$((SIZE_MB * 1024 * 1024))
@@ -106,5 +113,9 @@ for case in big many; do
   printf '| %s | %s | %.2f s (%.0f MB/s) | %.2f s (%.0f MB/s) | %.2f s (%.0f MB/s) | %.2fx | %.2fx |\n' \
     "$label" "$bytes" "$c" "$(echo "$bytes/$c/1000000" | bc -l)" "$h" "$(echo "$bytes/$h/1000000" | bc -l)" \
     "$s" "$(echo "$bytes/$s/1000000" | bc -l)" "$(echo "$c/$s" | bc -l)" "$(echo "$h/$s" | bc -l)"
+done
+for case in big many; do
+  printf 'safeload in-JVM, %s: median %.2f s of the whole command; the download itself: %s\n' "$case" \
+    "$(cat "$WORK/t.safeload_jvm.$case")" "$(awk '{print $1}' "$WORK/inproc.$case" | sort -n | tr '\n' ' ')s"
 done
 echo "(median of $REPS runs each; $(nproc) CPUs; $("$JAVA" -version 2>&1 | head -1); curl $(curl --version | head -1 | cut -d' ' -f2); huggingface_hub $(python3 -c 'import huggingface_hub; print(huggingface_hub.__version__)'))"

@@ -1,6 +1,6 @@
 package dev.safeload.cache;
 
-import dev.safeload.cache.internal.Glob;
+import dev.safeload.cache.internal.RepoGlob;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -60,9 +60,9 @@ public final class CacheCleaner {
                     "'%s' is not a target: expected REPO or REPO@REVISION (REPO may be a glob such as 'bert-*')",
                     target));
         }
-        Glob glob = Glob.of(repoPart);
+        RepoGlob glob = new RepoGlob(List.of(repoPart), List.of());
         List<CachedRepo> repos = report.repos().stream()
-                .filter(r -> glob.matches(r.repoId()) || glob.matches(r.cacheId()))
+                .filter(r -> glob.accepts(r.repoId()) || glob.accepts(r.cacheId()))
                 .toList();
         if (repos.isEmpty()) {
             throw new HubException(HubError.RepoNotFound, String.format(Locale.ROOT,

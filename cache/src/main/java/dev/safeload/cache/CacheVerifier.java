@@ -1,7 +1,7 @@
 package dev.safeload.cache;
 
 import dev.safeload.cache.internal.BlobHashes;
-import dev.safeload.cache.internal.Glob;
+import dev.safeload.cache.internal.RepoGlob;
 import dev.safeload.cache.internal.ScanWalker;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -41,7 +41,9 @@ public final class CacheVerifier {
             String repoId = cacheId.substring(cacheId.indexOf('/') + 1);
             if (!repoGlobs.isEmpty()) {
                 List<String> hits = repoGlobs.stream()
-                        .filter(g -> Glob.of(g).matches(repoId) || Glob.of(g).matches(cacheId)).toList();
+                        .filter(g -> new RepoGlob(List.of(g), List.of()).accepts(repoId)
+                                || new RepoGlob(List.of(g), List.of()).accepts(cacheId))
+                        .toList();
                 if (hits.isEmpty()) {
                     continue;
                 }

@@ -48,6 +48,14 @@ class CacheCleanerTest {
         return CacheScanner.scan(cache.root());
     }
 
+    /** The plan frees what huggingface_hub's delete strategy says the same revisions free. */
+    private void assertFreedLikeReference(DeletionPlan plan) {
+        if (PythonOracle.available("huggingface_hub")) {
+            List<String> commits = plan.revisions().stream().map(r -> r.substring(r.indexOf('@') + 1)).toList();
+            assertEquals(HubScanOracle.expectedFreedSize(cache.root(), commits), plan.freedBytes());
+        }
+    }
+
     private void assertReferenceAgrees() {
         if (PythonOracle.available("huggingface_hub")) {
             assertEquals(HubScanOracle.reference(cache.root()), HubScanOracle.ours(scan()));
@@ -60,6 +68,7 @@ class CacheCleanerTest {
         assertEquals(List.of("model/google/bert-base@" + oldCommit), plan.revisions());
         assertEquals(List.of(bert.blob(CacheFixture.sha256(OLD))), plan.blobs(), "config.json is shared, stays");
         assertEquals(OLD.length, plan.freedBytes());
+        assertFreedLikeReference(plan);
         assertEquals(List.of(), plan.execute());
 
         assertFalse(Files.exists(bert.blob(CacheFixture.sha256(OLD))));
@@ -79,6 +88,7 @@ class CacheCleanerTest {
         assertEquals(2, plan.repoFolders().size());
         long bertSize = SHARED.length + OLD.length + NEW.length + DETACHED.length;
         assertEquals(bertSize + 100, plan.freedBytes());
+        assertFreedLikeReference(plan);
         assertEquals(before, scan().sizeOnDisk(), "planning deletes nothing");
         try (var files = Files.walk(cache.root())) {
             assertTrue(files.anyMatch(p -> p.toString().contains("bert-large")));
@@ -137,6 +147,7 @@ class CacheCleanerTest {
         DeletionPlan plan = CacheCleaner.planPrune(scan());
         assertTrue(plan.revisions().contains("dataset/copies@" + a));
         assertEquals(DETACHED.length + 50, plan.freedBytes());
+        assertFreedLikeReference(plan);
         plan.execute();
         assertEquals(60, scan().repo(RepoType.DATASET, "copies").orElseThrow().sizeOnDisk());
         assertReferenceAgrees();

@@ -134,6 +134,22 @@ class CacheDeduperTest {
     }
 
     @Test
+    void aLinkThatWouldTakeReadAccessAwayIsNotMade() throws IOException {
+        CacheFixture a = cacheWithModel(tmp.resolve("a"), 1);
+        CacheFixture b = cacheWithModel(tmp.resolve("b"), 2);
+        Path blobA = a.repo("model", "org/m").blob(CacheFixture.sha256(WEIGHTS));
+        Path blobB = b.repo("model", "org/m").blob(CacheFixture.sha256(WEIGHTS));
+        // a's copy (kept: first found, equal link counts) is private to its owner; b's is readable by
+        // everyone. Linking b to it would lock everyone else out of b's cache, so both stay.
+        Files.setPosixFilePermissions(blobA, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+        Files.setPosixFilePermissions(blobB, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+        DedupeReport report = CacheDeduper.dedupe(List.of(a.root(), b.root()));
+        assertNotEquals(inode(blobA), inode(blobB));
+        assertTrue(report.messages().stream().anyMatch(m -> m.contains("would change who can read it")),
+                report.messages().toString());
+    }
+
+    @Test
     void copiesOnAnotherFilesystemAreSkippedWithAMessage() throws IOException {
         Path shm = Path.of("/dev/shm");
         Assumptions.assumeTrue(Files.isWritable(shm), "needs a writable /dev/shm (tmpfs) as a second filesystem");

@@ -72,6 +72,23 @@ class FaultToleranceTest {
     }
 
     @Test
+    void aCorruptPartialFromAnEarlierRunIsDiscardedAndFetchedAgain() throws IOException {
+        String sha = FakeHub.sha256Hex(weights);
+        Path blobs = Files.createDirectories(cache.resolve("models--org--faulty/blobs"));
+        byte[] garbage = new byte[50_000];
+        java.util.Arrays.fill(garbage, (byte) 7);
+        Files.write(blobs.resolve(sha + ".safeload.incomplete"), garbage);
+        try (HubClient client = client(b -> {})) {
+            Path file = client.downloadFile(REPO, "model.safetensors", "main");
+            assertArrayEquals(weights, Files.readAllBytes(file));
+        }
+        List<String> ranges = hub.requests(r -> r.method().equals("GET")).stream()
+                .map(r -> String.valueOf(r.header("Range"))).toList();
+        assertEquals(List.of("bytes=50000-", "null"), ranges, "resume first, then one full download after the mismatch");
+        assertFalse(Files.exists(blobs.resolve(sha + ".safeload.incomplete")));
+    }
+
+    @Test
     void followsTheRelativeRedirectOfARenamedRepo() throws IOException {
         hub.rename(RepoType.MODEL, "org/old-name", "org/faulty");
         try (HubClient client = client(b -> {})) {

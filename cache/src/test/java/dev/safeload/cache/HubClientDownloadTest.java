@@ -87,6 +87,20 @@ class HubClientDownloadTest {
     }
 
     @Test
+    void datasetsAndPullRequestRevisionsUseTheirPrefixAndNestedRefs() throws IOException {
+        String dsCommit = hub.repo(RepoType.DATASET, "org/ds").file("data/train.csv", "a,b\n".getBytes(StandardCharsets.UTF_8))
+                .commit("main");
+        hub.repo(RepoType.DATASET, "org/ds").ref("refs/pr/3", dsCommit);
+        try (HubClient client = client()) {
+            Path file = client.downloadFile(HubRepo.dataset("org/ds"), "data/train.csv", "refs/pr/3");
+            assertEquals(cache.resolve("datasets--org--ds/snapshots/" + dsCommit + "/data/train.csv"), file);
+            assertEquals(dsCommit, Files.readString(cache.resolve("datasets--org--ds/refs/refs/pr/3")));
+        }
+        assertTrue(hub.requests().getFirst().path().startsWith("/datasets/org/ds/resolve/refs%2Fpr%2F3/"),
+                hub.requests().getFirst().path());
+    }
+
+    @Test
     void cachedFileCostsNoRequestForACommitAndOneHeadForABranch() {
         try (HubClient client = client()) {
             client.downloadFile(REPO, "config.json", "main");

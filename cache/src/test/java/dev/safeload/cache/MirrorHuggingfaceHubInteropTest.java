@@ -52,7 +52,8 @@ class MirrorHuggingfaceHubInteropTest {
         byte[] prWeights = CacheFixture.bytes(4096, 6);
         CacheFixture.Repo repo = source.repo("model", "org/m");
         String main = repo.commit(1).file("config.json", config).lfs("model.safetensors", weights)
-                .file("tokenizer/vocab.txt", "a\nb\n".getBytes(StandardCharsets.UTF_8)).ref("main").commit();
+                .file("tokenizer/vocab.txt", "a\nb\n".getBytes(StandardCharsets.UTF_8)).file("empty.txt", new byte[0])
+                .ref("main").commit();
         String pr = repo.commit(2).file("config.json", config).lfs("model.safetensors", prWeights).ref("refs/pr/1").commit();
         source.repo("dataset", "squad").commit(3).file("train.csv", "q,a\n".getBytes(StandardCharsets.UTF_8))
                 .file("README.md", "# squad".getBytes(StandardCharsets.UTF_8)).ref("main");
@@ -80,6 +81,7 @@ class MirrorHuggingfaceHubInteropTest {
         assertArrayEquals(weights, Files.readAllBytes(snapshot.resolve("model.safetensors")));
         assertArrayEquals(config, Files.readAllBytes(snapshot.resolve("config.json")));
         assertEquals("a\nb\n", Files.readString(snapshot.resolve("tokenizer/vocab.txt")));
+        assertEquals(0, Files.size(snapshot.resolve("empty.txt")));
         assertArrayEquals(prWeights, Files.readAllBytes(fresh.resolve("models--org--m/snapshots").resolve(pr)
                 .resolve("model.safetensors")));
         // Same blob names (our etags) and refs as the source; the EntryNotFound was recorded.

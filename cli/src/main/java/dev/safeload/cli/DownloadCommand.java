@@ -83,7 +83,7 @@ final class DownloadCommand implements Callable<Integer> {
         }
         HubRepo hubRepo = new HubRepo(repoType, repo);
         TerminalProgressBar bar = showProgress() ? new TerminalProgressBar(System.err) : null;
-        DownloadListener listener = bar != null ? bar : DownloadListener.NONE;
+        DownloadListener listener = bar != null ? bar : new EndpointNotices();
         PrintStream out = System.out;
         try (HubClient client = new HubClient(settings.build())) {
             if (files.isEmpty()) {
@@ -114,8 +114,17 @@ final class DownloadCommand implements Callable<Integer> {
     /** A progress bar only for a person watching: the JVM's console is a terminal. */
     private static boolean showProgress() {
         java.io.Console console = System.console();
-        return console != null && console.isTerminal()
-                && !"1".equals(System.getenv("HF_HUB_DISABLE_PROGRESS_BARS"));
+        String disabled = System.getenv("HF_HUB_DISABLE_PROGRESS_BARS");
+        return console != null && console.isTerminal() && (disabled == null
+                || !List.of("1", "ON", "YES", "TRUE").contains(disabled.strip().toUpperCase(java.util.Locale.ROOT)));
+    }
+
+    /** Without a progress bar, a change of endpoint is still reported: one line on stderr. */
+    private static final class EndpointNotices implements DownloadListener {
+        @Override
+        public void endpointChanged(URI endpoint, String why) {
+            System.err.println("safeload: " + why);
+        }
     }
 
     static final class RepoTypeConverter implements CommandLine.ITypeConverter<RepoType> {

@@ -55,7 +55,7 @@ final class InspectCommand implements Callable<Integer> {
             root.putNull("metadata");
         }
         ObjectNode tensors = root.putObject("tensors");
-        Path folder = model.source().toAbsolutePath().getParent();
+        Path folder = model.source().toAbsolutePath().normalize().getParent();
         for (TensorInfo t : model.tensors()) {
             ObjectNode n = tensors.putObject(t.name());
             n.put("dtype", t.dtype().formatName());
@@ -65,7 +65,7 @@ final class InspectCommand implements Callable<Integer> {
             }
             n.putArray("data_offsets").add(t.begin()).add(t.end());
             if (model.isSharded()) {
-                n.put("file", folder.relativize(model.fileOf(t.name()).path().toAbsolutePath()).toString());
+                n.put("file", folder.relativize(model.fileOf(t.name()).path().toAbsolutePath().normalize()).toString());
             }
         }
         return root;

@@ -50,6 +50,8 @@ public final class CudaLoraBackend implements LoraBackend {
     private final boolean groupedGemm;
     private final StagingArena staging;
     private ExecutorService hostThreads;
+    /** Device copies of prepared steps' factors: {left, right} in the target's dtype. */
+    private final java.util.IdentityHashMap<MergeTarget.Step, DeviceBuffer[]> resident = new java.util.IdentityHashMap<>();
     private boolean closed;
 
     private CudaLoraBackend(CudaContext context, boolean ownsContext) {
@@ -186,13 +188,41 @@ public final class CudaLoraBackend implements LoraBackend {
         Precision p = t.precision();
         CudaDataType type = cudaType(p);
         int k = step.k();
-        DeviceBuffer left = stage(step.left(), p);
-        DeviceBuffer right = stage(step.right(), p);
+        DeviceBuffer[] prepared = resident.get(step);
+        DeviceBuffer left = prepared != null ? prepared[0] : stage(step.left(), p);
+        DeviceBuffer right = prepared != null ? prepared[1] : stage(step.right(), p);
         // Row-major W (rows×cols) is column-major (cols×rows), ld = cols; likewise right (k×cols) is
         // column-major cols×k (ld = cols) and left (rows×k) is column-major k×rows (ld = k).
         blas.gemmEx(CublasOperation.N, CublasOperation.N, t.cols(), t.rows(), k, sign,
                 new DeviceMatrix(right, type, t.cols()), new DeviceMatrix(left, type, k), 1.0,
                 new DeviceMatrix(w.buffer(), type, t.cols()), CublasComputeType.COMPUTE_32F);
+    }
+
+    @Override
+    public void prepare(MergePlan plan) {
+        for (MergeTarget t : plan.targets().values()) {
+            if (!t.isSingleGemm() || resident.containsKey(t.steps().getFirst())) {
+                continue;
+            }
+            MergeTarget.Step step = t.steps().getFirst();
+            DeviceBuffer left = context.allocate((long) step.left().length * t.precision().byteSize());
+            DeviceBuffer right = context.allocate((long) step.right().length * t.precision().byteSize());
+            resident.put(step, new DeviceBuffer[] {left, right});
+            left.copyFromDeviceAsync(stage(step.left(), t.precision()), 0, stream);
+            right.copyFromDeviceAsync(stage(step.right(), t.precision()), 0, stream);
+        }
+    }
+
+    @Override
+    public void release(MergePlan plan) {
+        synchronize();
+        for (MergeTarget t : plan.targets().values()) {
+            DeviceBuffer[] buffers = resident.remove(t.steps().getFirst());
+            if (buffers != null) {
+                buffers[0].close();
+                buffers[1].close();
+            }
+        }
     }
 
     /** Rounds fp32 values to {@code p} into pinned memory and queues their upload. */
@@ -274,6 +304,11 @@ public final class CudaLoraBackend implements LoraBackend {
         try {
             stream.synchronize();
         } finally {
+            resident.values().forEach(b -> {
+                b[0].close();
+                b[1].close();
+            });
+            resident.clear();
             staging.close();
             blas.close();
             stream.close();

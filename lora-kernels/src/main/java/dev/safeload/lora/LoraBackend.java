@@ -16,6 +16,16 @@ public interface LoraBackend extends AutoCloseable {
     /** {@code cpu} or {@code cuda}. */
     String name();
 
+    /**
+     * Makes the plan's factors resident in this backend (converted to each weight's dtype), so
+     * that later merges and unmerges of the plan cost only the weight traffic: switching adapters by
+     * merge/unmerge. A hint; the CPU backend keeps its fp32 factors on the heap anyway.
+     */
+    default void prepare(MergePlan plan) {}
+
+    /** Frees what {@link #prepare} made resident (after queued work that uses it). */
+    default void release(MergePlan plan) {}
+
     /** Copies a base tensor's bytes (little-endian, C order) into memory this backend owns. */
     WeightBuffer load(WeightSpec spec, MemorySegment bytes);
 

@@ -74,6 +74,9 @@ class CudaLoraBackendTest {
         Fixtures.add(ref, Fixtures.delta(b.modules().getFirst(), 0.9 * 1.5));
         float[] gpu = mergeOn(cuda, w, plan);
         float[] host = mergeOn(cpu, w, plan);
+        cuda.prepare(plan); // factors resident on the device: the same GEMM, without staging
+        assertArrayEquals(gpu, mergeOn(cuda, w, plan), "prepared merge" + f.seedText());
+        cuda.release(plan);
         assertTrue(Fixtures.relativeError(gpu, ref) < Fixtures.tolerance(p), p + " vs fp64" + f.seedText());
         double[] hostRef = Fixtures.widen(host);
         assertTrue(Fixtures.maxError(gpu, hostRef) < Fixtures.tolerance(p), p + " vs CPU" + f.seedText());

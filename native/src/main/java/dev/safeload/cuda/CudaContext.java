@@ -145,6 +145,8 @@ public final class CudaContext implements AutoCloseable {
         if (references.decrementAndGet() == 0) {
             Driver.check(JCudaDriver.cuDevicePrimaryCtxRelease(deviceHandle),
                     "cuDevicePrimaryCtxRelease(" + device.ordinal() + ")");
+            // Do not leave a context that may now be destroyed current on this thread.
+            Driver.check(JCudaDriver.cuCtxSetCurrent(null), "cuCtxSetCurrent(NULL)");
         }
     }
 

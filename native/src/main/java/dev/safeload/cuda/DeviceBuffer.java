@@ -72,10 +72,14 @@ public final class DeviceBuffer extends ContextResource {
         return String.format(Locale.ROOT, "%.2f GiB", bytes / (double) (1L << 30));
     }
 
-    /** The device pointer, for the caller's own JCuda calls; valid until the owner is closed. */
+    /**
+     * The device pointer, for the caller's own JCuda calls; valid until the owner is closed. A fresh
+     * object each time: JCuda functions write into the pointers they are given, and one passed by
+     * mistake to, say, {@code cuMemAlloc} must not change this buffer's address.
+     */
     public CUdeviceptr pointer() {
         ensureUsable();
-        return pointer;
+        return pointer.plus(0);
     }
 
     /** The device address, for foreign-function calls (cuBLAS); valid until the owner is closed. */

@@ -5,6 +5,8 @@ import dev.safeload.cuda.internal.SourceTensor;
 import dev.safeload.cuda.internal.UploadPipeline;
 import dev.safeload.cuda.internal.UploadPlan;
 import dev.safeload.safetensors.DType;
+import dev.safeload.safetensors.SafetensorsError;
+import dev.safeload.safetensors.SafetensorsException;
 import dev.safeload.safetensors.SafetensorsFile;
 import dev.safeload.safetensors.SafetensorsModel;
 import dev.safeload.safetensors.TensorInfo;
@@ -48,6 +50,7 @@ public final class ModelUploader {
     private final long bounceBufferBytes;
     private final int streams;
     private final Predicate<String> selection;
+    private final Set<String> required;
     private final Function<TensorInfo, Optional<TensorSlice>> slicing;
     private final Function<TensorInfo, Optional<DType>> conversion;
 
@@ -57,6 +60,7 @@ public final class ModelUploader {
         this.bounceBufferBytes = b.bounceBufferBytes;
         this.streams = b.streams;
         this.selection = b.selection;
+        this.required = b.required;
         this.slicing = b.slicing;
         this.conversion = b.conversion;
     }
@@ -78,6 +82,12 @@ public final class ModelUploader {
 
     /** The plan for these tensors; package-visible so tests without a GPU can run it on the host engine. */
     UploadPlan plan(List<TensorInfo> infos, Function<TensorInfo, SafetensorsFile> fileOf) {
+        List<String> missing = required.stream()
+                .filter(name -> infos.stream().noneMatch(t -> t.name().equals(name))).sorted().toList();
+        if (!missing.isEmpty()) {
+            throw new SafetensorsException(SafetensorsError.TensorNotFound, "cannot upload tensors the model does not "
+                    + "have: " + String.join(", ", missing));
+        }
         List<UploadPlan.Request> requests = new ArrayList<>();
         for (TensorInfo info : infos) {
             if (!selection.test(info.name())) {
@@ -126,6 +136,7 @@ public final class ModelUploader {
         private long bounceBufferBytes = 16L << 20;
         private int streams = 2;
         private Predicate<String> selection = name -> true;
+        private Set<String> required = Set.of();
         private Function<TensorInfo, Optional<TensorSlice>> slicing = t -> Optional.empty();
         private Function<TensorInfo, Optional<DType>> conversion = t -> Optional.empty();
 
@@ -161,13 +172,16 @@ public final class ModelUploader {
         /** Uploads only the tensors whose name passes {@code filter}. */
         public Builder select(Predicate<String> filter) {
             this.selection = Objects.requireNonNull(filter, "filter");
+            this.required = Set.of();
             return this;
         }
 
-        /** Uploads only the tensors named in {@code names}. */
+        /** Uploads only the tensors named in {@code names}; naming one the model lacks is an error. */
         public Builder select(Collection<String> names) {
             Set<String> copy = Set.copyOf(names);
-            return select(copy::contains);
+            this.selection = copy::contains;
+            this.required = copy;
+            return this;
         }
 
         /** Per tensor, the slice to upload instead of the whole tensor (empty for the whole). */

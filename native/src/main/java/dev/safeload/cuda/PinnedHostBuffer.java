@@ -53,7 +53,7 @@ public final class PinnedHostBuffer extends ContextResource {
     /** The memory as a JCuda pointer, for the caller's own asynchronous copies. */
     public Pointer pointer() {
         ensureOpen();
-        return pointer;
+        return pointer.withByteOffset(0); // a fresh object: JCuda calls write into the pointers they get
     }
 
     /** Size in bytes. */

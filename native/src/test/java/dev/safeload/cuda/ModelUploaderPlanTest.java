@@ -138,6 +138,27 @@ class ModelUploaderPlanTest {
         }
     }
 
+    @Test
+    void namingAMissingTensorOrAnImpossibleSliceIsAClearError() {
+        writeShard("model.safetensors", Map.of("w", new Tensor(DType.F32, new long[] {4, 6}, new byte[96])));
+        try (dev.safeload.safetensors.SafetensorsFile file = dev.safeload.safetensors.SafetensorsFile.open(
+                dir.resolve("model.safetensors"))) {
+            dev.safeload.safetensors.SafetensorsException missing = org.junit.jupiter.api.Assertions.assertThrows(
+                    dev.safeload.safetensors.SafetensorsException.class,
+                    () -> ModelUploader.builder().select(List.of("w", "x", "a")).build().plan(file.tensors(), t -> file));
+            assertEquals(dev.safeload.safetensors.SafetensorsError.TensorNotFound, missing.kind());
+            assertEquals("cannot upload tensors the model does not have: a, x", missing.getMessage());
+            IllegalArgumentException slice = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                    () -> ModelUploader.builder().slice(t -> Optional.of(new TensorSlice(1, 2, 7))).build()
+                            .plan(file.tensors(), t -> file));
+            assertTrue(slice.getMessage().startsWith("cannot slice w F32[4, 6]: slice [2, 7) of dimension 1 runs past its size 6"),
+                    slice.getMessage());
+            IllegalArgumentException uneven = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                    () -> TensorSlice.shard(new long[] {4, 6}, 1, 0, 4));
+            assertTrue(uneven.getMessage().contains("does not split evenly into 4 parts"), uneven.getMessage());
+        }
+    }
+
     private record Tensor(DType dtype, long[] shape, byte[] data) {}
 
     private void writeShard(String name, Map<String, Tensor> tensors) {

@@ -107,6 +107,31 @@ class UploadGpuTest {
     }
 
     @Test
+    void shardedModelLandsInOneArenaWithEveryShardsBytes() throws java.io.IOException {
+        Path folder = java.nio.file.Files.createDirectories(dir.resolve("sharded"));
+        Random random = new Random(5);
+        SafetensorsWriter.create().add("first.a", DType.F16, new long[] {300, 7}, f16(random, 2100))
+                .add("first.b", DType.U8, new long[] {5}, bytes(random, 5)).write(folder.resolve("model-00001-of-00002.safetensors"));
+        SafetensorsWriter.create().add("second.c", DType.F32, new long[] {1000, 3}, floats(random, 3000))
+                .write(folder.resolve("model-00002-of-00002.safetensors"));
+        java.nio.file.Files.writeString(folder.resolve("model.safetensors.index.json"), """
+                {"metadata": {}, "weight_map": {"first.a": "model-00001-of-00002.safetensors",
+                 "first.b": "model-00001-of-00002.safetensors", "second.c": "model-00002-of-00002.safetensors"}}""");
+        try (dev.safeload.safetensors.SafetensorsModel model = dev.safeload.safetensors.SafetensorsModel.open(folder);
+             DeviceModel uploaded = ModelUploader.builder().bounceBufferBytes(4096).build().upload(context, model)) {
+            assertEquals(3, uploaded.tensors().size());
+            for (TensorInfo info : model.tensors()) {
+                byte[] expected = new byte[(int) info.byteLength()];
+                model.fileOf(info.name()).readBytes(info, 0, MemorySegment.ofArray(expected));
+                DeviceTensor t = uploaded.tensor(info.name());
+                assertTrue(t.buffer().address() >= uploaded.arena().address());
+                assertTrue(t.arenaOffset() + t.buffer().byteSize() <= uploaded.arena().byteSize());
+                assertArrayEquals(expected, download(t), info.name());
+            }
+        }
+    }
+
+    @Test
     void slicesAndConversionsAreBitIdenticalToTorch() {
         PythonOracle.assume("torch", "safetensors");
         Map<String, TensorSlice> slices = Map.of("q_proj", TensorSlice.shard(new long[] {768, 1024}, 1, 1, 4),

@@ -31,6 +31,12 @@ import java.util.concurrent.ConcurrentHashMap;
  * which every view and segment obtained from it fails fast with {@link IllegalStateException}.
  * All read methods may be called from many threads at once.
  *
+ * <p>A mapping assumes the file does not change while open: if another process truncates it, an
+ * access past the new end faults (the JVM turns the SIGBUS into an {@link InternalError}). Files
+ * that may change underneath, and network filesystems, are safer with PREAD, where the same event
+ * is an {@link SafetensorsError#Io} error. Replace files by writing a new one and renaming it
+ * ({@link SafetensorsWriter#write} does), never in place.
+ *
  * {@snippet :
  * try (SafetensorsFile file = SafetensorsFile.open(Path.of("model.safetensors"))) {
  *     TensorView w = file.tensor("lm_head.weight");

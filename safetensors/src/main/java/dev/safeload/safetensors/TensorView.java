@@ -184,6 +184,25 @@ public final class TensorView {
         return new TensorView(name, target, shape, elementCount, out);
     }
 
+    /**
+     * Converts this tensor into caller memory (a pinned staging buffer, a preallocated segment):
+     * {@code dst} must be exactly {@code target.byteSize(elementCount())} bytes. Same conversions
+     * as {@link #to}, without allocating.
+     *
+     * @throws IllegalArgumentException if {@code dst} has the wrong size
+     */
+    public void convertInto(DType target, MemorySegment dst) {
+        long bytes = target.byteSize(elementCount);
+        if (dst.byteSize() != bytes) {
+            throw new IllegalArgumentException(String.format(Locale.ROOT,
+                    "destination has %d bytes, %s of %s needs %d", dst.byteSize(), Arrays.toString(shape), target.formatName(), bytes));
+        }
+        if (target != dtype) {
+            Converter.check(dtype, target, name);
+        }
+        Converter.convert(segment, dtype, 0, dst, target, elementCount);
+    }
+
     /** All elements as floats (at most 2^31 - 1 of them). */
     public float[] toFloatArray() {
         if (elementCount > Integer.MAX_VALUE - 8) {

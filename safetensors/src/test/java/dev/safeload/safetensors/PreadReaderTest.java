@@ -2,6 +2,7 @@ package dev.safeload.safetensors;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.safeload.testing.RawFiles;
 import java.lang.foreign.Arena;
@@ -23,6 +24,21 @@ class PreadReaderTest extends AbstractReaderContractTest {
         byte[] file = SafetensorsWriter.create().add("a", DType.F32, new long[] {2}, RawFiles.f32(1, 2)).toByteArray();
         try (SafetensorsFile f = open(RawFiles.write(dir, "p.safetensors", file))) {
             assertThrows(UnsupportedOperationException.class, f::dataSegment);
+        }
+    }
+
+    @Test
+    void aFileTruncatedWhileOpenIsAnIoErrorNotACrash() throws Exception {
+        Path p = dir.resolve("t.safetensors");
+        SafetensorsWriter.create().add("a", DType.F32, new long[] {1024}, new byte[4096]).write(p);
+        try (SafetensorsFile f = open(p)) {
+            try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(p, java.nio.file.StandardOpenOption.WRITE)) {
+                ch.truncate(f.dataStart() + 100);
+            }
+            SafetensorsException e = assertThrows(SafetensorsException.class,
+                    () -> f.readBytes(f.info("a"), 0, MemorySegment.ofArray(new byte[4096])));
+            assertEquals(SafetensorsError.Io, e.kind());
+            assertTrue(e.getMessage().contains("truncated"), e.getMessage());
         }
     }
 

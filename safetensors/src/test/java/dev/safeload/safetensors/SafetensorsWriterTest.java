@@ -131,7 +131,7 @@ class SafetensorsWriterTest {
 
     @Test
     void streamedConversionEqualsInMemoryConversion() {
-        float[] v = new float[3_000_001]; // spans several conversion chunks
+        float[] v = new float[9_000_001]; // several writer chunks; and enough for to() to split across cores
         for (int i = 0; i < v.length; i++) {
             v[i] = (float) Math.sin(i) * 1000;
         }
@@ -139,5 +139,15 @@ class SafetensorsWriterTest {
         byte[] streamed = SafetensorsWriter.create().add(f32, DType.BF16).toByteArray();
         byte[] direct = SafetensorsWriter.create().add(f32.to(DType.BF16)).toByteArray();
         assertArrayEquals(direct, streamed);
+        try (java.lang.foreign.Arena confined = java.lang.foreign.Arena.ofConfined()) {
+            // A confined destination cannot be written by pool threads: the serial path, same bytes.
+            java.lang.foreign.MemorySegment seg = confined.allocate(v.length * 2L);
+            f32.convertInto(DType.BF16, seg);
+            assertArrayEquals(direct, SafetensorsWriter.create().add("x", DType.BF16, new long[] {v.length}, seg).toByteArray());
+        }
+        byte[] into = new byte[v.length * 2];
+        f32.convertInto(DType.BF16, java.lang.foreign.MemorySegment.ofArray(into));
+        assertArrayEquals(f32.to(DType.BF16).toByteArray(), into);
+        assertThrows(IllegalArgumentException.class, () -> f32.convertInto(DType.F16, java.lang.foreign.MemorySegment.ofArray(new byte[3])));
     }
 }

@@ -57,6 +57,14 @@ public final class ReferenceCases {
         }
         err(c, "test_json_attack: 10 tensors aliasing [0,16]", file(attack.append('}').toString(), 16), "InvalidOffset");
 
+        // 2.3 python tests (test_pread_backend.py): a truncated file and a lying header
+        byte[] whole = RawFiles.of(I32_2X2, new byte[16]);
+        err(c, "truncated file: prefix + half the header", java.util.Arrays.copyOf(whole, 8 + 30), "InvalidHeaderLength");
+        err(c, "lying header: 4 MiB F32 tensor, 1 data byte",
+                file("{\"liar\":{\"dtype\":\"F32\",\"shape\":[1024,1024],\"data_offsets\":[0,4194304]}}", 1), "MetadataIncompleteBuffer");
+        ok(c, "metadata + tensor, 7 trailing spaces, N=94 (N need not be a multiple of 8)",
+                file("{\"__metadata__\":{\"framework\":\"pt\"},\"a\":{\"dtype\":\"U8\",\"shape\":[2],\"data_offsets\":[0,2]}}".concat("       "), 2), 1);
+
         // 2.4 attack scripts
         byte[] liar = RawFiles.of(I32_2X2, new byte[16]);
         System.arraycopy(RawFiles.withLength(1000, new byte[0]), 0, liar, 0, 8);

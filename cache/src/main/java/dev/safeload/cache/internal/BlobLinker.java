@@ -8,13 +8,17 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileTime;
+import java.nio.file.attribute.PosixFileAttributes;
+import java.nio.file.attribute.PosixFilePermission;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
 
 /** The work of {@code dedupe}: group blobs by name, size and filesystem, verify, then link. */
@@ -110,6 +114,12 @@ public final class BlobLinker {
             if (copy.sameFile(keep) || !verify(copy, verified)) {
                 continue;
             }
+            if (!keepsReaders(copy, keep)) {
+                messages.add(String.format(Locale.ROOT,
+                        "left alone: %s, linked to %s, would change who can read it (owner, group or mode differ)",
+                        copy.path(), keep.path()));
+                continue;
+            }
             if (replace(copy, keep)) {
                 linked++;
                 replacedPerFile.computeIfAbsent(copy.inode(), k -> new ArrayList<>()).add(copy);
@@ -120,6 +130,30 @@ public final class BlobLinker {
             if (replaced.size() >= replaced.getFirst().links()) {
                 bytesSaved += replaced.getFirst().size();
             }
+        }
+    }
+
+    /**
+     * Whether everyone who can read {@code copy} can still read it once it is a link to
+     * {@code keep}: a hard link shares the kept file's owner, group and mode, and a cache shared by
+     * several users must not lose readers (reference/hub.md 1.7: blobs get the umask's mode). So the
+     * kept file is world-readable, or has the same owner and group and every read bit the copy had.
+     */
+    private static boolean keepsReaders(Copy copy, Copy keep) {
+        try {
+            PosixFileAttributes from = Files.readAttributes(copy.path(), PosixFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+            PosixFileAttributes to = Files.readAttributes(keep.path(), PosixFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+            if (to.permissions().contains(PosixFilePermission.OTHERS_READ)) {
+                return true;
+            }
+            Set<PosixFilePermission> reads = EnumSet.of(PosixFilePermission.OWNER_READ, PosixFilePermission.GROUP_READ,
+                    PosixFilePermission.OTHERS_READ);
+            reads.retainAll(from.permissions());
+            return from.owner().equals(to.owner()) && from.group().equals(to.group()) && to.permissions().containsAll(reads);
+        } catch (UnsupportedOperationException e) {
+            return true; // No POSIX permissions here (the file system decides access by other means).
+        } catch (IOException e) {
+            return false;
         }
     }
 

@@ -34,18 +34,21 @@ public final class CacheWriter {
 
     private final Path root;
     private final boolean symlinksDisabled;
+    private volatile boolean tagChecked;
 
     public CacheWriter(Path root, boolean symlinksDisabled) {
         this.root = root;
         this.symlinksDisabled = symlinksDisabled;
     }
 
-    /** Writes {@code CACHEDIR.TAG} at the root when absent; a read-only cache is fine. */
+    /** Writes {@code CACHEDIR.TAG} at the root when absent (checked once per writer); a read-only cache is fine. */
     public void tagCacheDir() {
         Path tag = root.resolve("CACHEDIR.TAG");
-        if (Files.exists(tag)) {
+        if (tagChecked || Files.exists(tag)) {
+            tagChecked = true;
             return;
         }
+        tagChecked = true;
         try {
             Files.createDirectories(root);
             atomicWrite(tag, CACHEDIR_TAG);
@@ -117,8 +120,13 @@ public final class CacheWriter {
             Path temp = pointer.resolveSibling(pointer.getFileName() + "." + randomHex() + ".tmp");
             if (symlinksSupported()) {
                 try {
-                    Files.createSymbolicLink(temp, pointer.getParent().relativize(blob));
-                    moveReplacing(temp, pointer);
+                    Path target = pointer.getParent().relativize(blob);
+                    try {
+                        Files.createSymbolicLink(pointer, target); // the usual case: one file system operation
+                    } catch (FileAlreadyExistsException e) {
+                        Files.createSymbolicLink(temp, target);
+                        moveReplacing(temp, pointer);
+                    }
                     return;
                 } catch (IOException | UnsupportedOperationException e) {
                     Files.deleteIfExists(temp);

@@ -123,8 +123,7 @@ public final class MirrorHandler implements HttpHandler {
         }
         String repoId = repoId(segments.subList(start, keyword));
         String revision = revision(segments.get(keyword + 1));
-        String path = SafePaths.join(segments.subList(keyword + 2, segments.size()))
-                .orElseThrow(() -> new Refusal(400, null, "unsafe file path in request: " + segments, null));
+        String path = safePath(segments.subList(keyword + 2, segments.size()));
         SnapshotView view = view(type, repoId);
         String commit = commit(view, type, repoId, revision, path);
         Optional<SnapshotView.Entry> entry = view.file(commit, path);
@@ -216,10 +215,7 @@ public final class MirrorHandler implements HttpHandler {
             case "tree" -> {
                 requireMethod(exchange, "GET");
                 String commit = commit(view, type, repoId, revision, null);
-                String prefix = tail.size() > 2
-                        ? SafePaths.join(tail.subList(2, tail.size()))
-                                .orElseThrow(() -> new Refusal(400, null, "unsafe path in request: " + tail, null))
-                        : "";
+                String prefix = tail.size() > 2 ? safePath(tail.subList(2, tail.size())) : "";
                 tree(exchange, view, commit, prefix);
             }
             case "paths-info" -> {
@@ -236,7 +232,7 @@ public final class MirrorHandler implements HttpHandler {
         if (rest.isEmpty()) {
             throw new Refusal(404, "RepoNotFound", "no repository named in the request", null);
         }
-        if (rest.size() >= 2 && SafePaths.repoIdPart(rest.get(0)) && SafePaths.repoIdPart(rest.get(1))
+        if (rest.size() >= 2 && repoIdPart(rest.get(0)) && repoIdPart(rest.get(1))
                 && Files.isDirectory(cacheRoot.resolve(RepoCacheLayout.folderName(type, rest.get(0) + "/" + rest.get(1))))) {
             return 2;
         }
@@ -371,8 +367,7 @@ public final class MirrorHandler implements HttpHandler {
         ArrayNode out = JSON.createArrayNode();
         List<SnapshotView.Entry> files = view.files(commit);
         for (String requested : paths) {
-            String path = SafePaths.join(List.of(requested.split("/", -1)))
-                    .orElseThrow(() -> new Refusal(400, null, "unsafe path: " + requested, null));
+            String path = safePath(List.of(requested));
             for (SnapshotView.Entry file : files) {
                 if (file.path().equals(path)) {
                     out.add(fileItem(file));
@@ -435,7 +430,7 @@ public final class MirrorHandler implements HttpHandler {
     }
 
     private static String repoId(List<String> parts) throws Refusal {
-        if (parts.isEmpty() || parts.size() > 2 || !parts.stream().allMatch(SafePaths::repoIdPart)) {
+        if (parts.isEmpty() || parts.size() > 2 || !parts.stream().allMatch(MirrorHandler::repoIdPart)) {
             throw new Refusal(404, "RepoNotFound", "not a valid repository id: " + String.join("/", parts), null);
         }
         return String.join("/", parts);
@@ -443,10 +438,30 @@ public final class MirrorHandler implements HttpHandler {
 
     /** A revision segment, already percent-decoded, so {@code refs%2Fpr%2F1} is {@code refs/pr/1}. */
     private static String revision(String decoded) throws Refusal {
-        if (SafePaths.join(List.of(decoded.split("/", -1))).isEmpty()) {
-            throw new Refusal(400, null, "unsafe revision in request: " + decoded, null);
+        String problem = SafeNames.relativePathProblem(decoded);
+        if (problem != null) {
+            throw new Refusal(400, null, "refusing revision '" + decoded + "': " + problem, null);
         }
         return decoded;
+    }
+
+    /**
+     * Decoded path segments joined with {@code /}, refused (400) when the result could leave the
+     * snapshot folder ({@code ..}, absolute, backslash, NUL: {@link SafeNames}); a {@code %2F}
+     * inside a segment counts as a separator, so it cannot hide a {@code ..}.
+     */
+    private static String safePath(List<String> segments) throws Refusal {
+        String path = String.join("/", segments);
+        String problem = SafeNames.relativePathProblem(path);
+        if (problem != null) {
+            throw new Refusal(400, null, "refusing file path '" + path + "': " + problem, null);
+        }
+        return path;
+    }
+
+    /** An org or repo name: the hub allows letters, digits, {@code -}, {@code _} and {@code .}, never {@code --} or {@code ..}. */
+    private static boolean repoIdPart(String part) {
+        return part.matches("[A-Za-z0-9][A-Za-z0-9._-]*") && !part.contains("--") && !part.contains("..");
     }
 
     private static void requireMethod(HttpExchange exchange, String method) throws Refusal {

@@ -46,6 +46,18 @@ public final class HubScanOracle {
         }
     }
 
+    /** huggingface_hub's {@code delete_revisions(*commits).expected_freed_size} for {@code root}. */
+    public static long expectedFreedSize(Path root, List<String> commits) {
+        List<String> args = new java.util.ArrayList<>(List.of(root.toString()));
+        args.addAll(commits);
+        PythonOracle.Result result = PythonOracle.run("""
+                import sys
+                from huggingface_hub import scan_cache_dir
+                print(scan_cache_dir(sys.argv[1]).delete_revisions(*sys.argv[2:]).expected_freed_size)
+                """, args, Map.of(), 120).orThrow();
+        return Long.parseLong(result.stdout().strip());
+    }
+
     /** Our report in the shared shape. */
     public static JsonNode ours(CacheReport report) {
         ObjectNode out = JSON.createObjectNode();

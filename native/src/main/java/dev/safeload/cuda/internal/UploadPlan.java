@@ -91,8 +91,13 @@ public final class UploadPlan {
     private static PlannedTensor place(Request request, long offset) {
         SourceTensor source = request.tensor();
         long[] shape = source.shape();
-        SliceGeometry geometry = request.slice().map(s -> SliceGeometry.of(shape, source.bits(), s))
-                .orElseGet(() -> SliceGeometry.whole(source.byteLength()));
+        SliceGeometry geometry;
+        try {
+            geometry = request.slice().map(s -> SliceGeometry.of(shape, source.bits(), s))
+                    .orElseGet(() -> SliceGeometry.whole(source.byteLength()));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("cannot slice " + source + ": " + e.getMessage(), e);
+        }
         request.slice().ifPresent(s -> shape[s.dim()] = s.end() - s.start());
         String dtype = request.dtype().orElse(source.dtype());
         Optional<Conversion> conversion = Optional.empty();
