@@ -50,15 +50,24 @@ public final class CpuAdapterPool extends LruAdapterPool<CpuAdapterPool.Module> 
     protected void applyChecked(Activations x, Activations y, List<Segment> segments, List<Module> modules) {
         HostActivations hx = host(x);
         HostActivations hy = host(y);
+        // One parallel pass over every adapted row, whatever its segment: 64 one-token segments
+        // (decode) then use all threads instead of running one after another.
+        Module[] rowModule = new Module[x.rows()];
+        float[] rowScale = new float[x.rows()];
         for (int s = 0; s < segments.size(); s++) {
-            Module f = modules.get(s);
             Segment seg = segments.get(s);
-            if (f == null || seg.rowCount() == 0) {
-                continue;
+            for (int row = seg.firstRow(); row < seg.endRow(); row++) {
+                rowModule[row] = modules.get(s);
+                rowScale[row] = seg.scale();
             }
-            CpuKernels.forEachBlock(seg.rowCount(), parallelism, threads,
-                    (from, to) -> applyRows(hx, hy, f, seg.scale(), seg.firstRow() + from, seg.firstRow() + to));
         }
+        CpuKernels.forEachBlock(x.rows(), parallelism, threads, (from, to) -> {
+            for (int row = from; row < to; row++) {
+                if (rowModule[row] != null) {
+                    applyRows(hx, hy, rowModule[row], rowScale[row], row, row + 1);
+                }
+            }
+        });
     }
 
     private static void applyRows(HostActivations x, HostActivations y, Module m, float scale, int from, int to) {
