@@ -9,6 +9,11 @@
 #                   included; sha256 verification of LFS blobs included);
 #   safeload in-JVM the same download timed inside a started JVM (SnapshotDownloadTiming), which
 #                   separates the download from the JVM's start.
+#   safeload+AOT    the same CLI command with -XX:AOTCache (JEP 483/514, JDK 25): the classes loaded
+#                   and linked, and the method profiles, of one training download of a DIFFERENT
+#                   small repo (bench/train) are mapped at start instead of being redone. The cache
+#                   is built once per jar and JDK by `java -XX:AOTCacheOutput=F -jar safeload.jar
+#                   download ...`; `java -jar` alone does not use it, so it is a separate row.
 # Every tool starts from an empty destination; the server's files stay in the page cache.
 # Prints the median wall time of REPS runs and the ratios.
 #
@@ -52,6 +57,17 @@ for i in range(n):
     with open(path, "wb") as f:
         f.write(rng.randbytes(size))
 PY
+# The AOT training repo: a few files of the same kinds, other bytes and names than bench/many.
+python3 - "$WORK/data/bench/train" <<'PY'
+import os, random, sys
+rng = random.Random(1)
+for i, size in enumerate([200, 2_000, 20_000, 200_000, 2_000_000, 3_000_000] * 4):
+    ext = ".safetensors" if size >= 2_000_000 else ".json"
+    path = os.path.join(sys.argv[1], "t" if i % 2 else "", f"train{i:02d}{ext}")
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "wb") as f:
+        f.write(rng.randbytes(size))
+PY
 SNAP_BYTES=$(du -sb "$WORK/data/bench/many" | cut -f1)
 
 "$JAVA" -cp "$SERVER_CP" dev.safeload.cache.testing.FakeHubMain "$WORK/data" "$WORK/endpoint" > "$WORK/server.log" 2>&1 &
@@ -59,6 +75,10 @@ SERVER_PID=$!
 for _ in $(seq 600); do [ -s "$WORK/endpoint" ] && break; sleep 0.2; done
 EP=$(cat "$WORK/endpoint")
 echo "hub at $EP" >&2
+AOT="$WORK/safeload.aot"
+"$JAVA" -XX:AOTCacheOutput="$AOT" -jar "$JAR" download bench/train --endpoint "$EP" \
+  --cache-dir "$WORK/train-cache" > "$WORK/aot.log" 2>&1
+echo "AOT cache: $(du -h "$AOT" | cut -f1) from one download of bench/train" >&2
 
 now() { date +%s.%N; }
 median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
@@ -86,6 +106,9 @@ run_safeload_jvm() {
 run_safeload() {
   "$JAVA" -jar "$JAR" download "bench/$1" --endpoint "$EP" --cache-dir "$WORK/out" > /dev/null
 }
+run_safeload_aot() {
+  "$JAVA" -XX:AOTCache="$AOT" -jar "$JAR" download "bench/$1" --endpoint "$EP" --cache-dir "$WORK/out" > /dev/null
+}
 
 measure() { # name case command...
   local name=$1 case=$2; shift 2
@@ -100,6 +123,7 @@ for case in big many; do
   measure curl "$case" "run_curl_$case"
   measure huggingface_hub "$case" run_hf "$case"
   measure safeload "$case" run_safeload "$case"
+  measure safeload_aot "$case" run_safeload_aot "$case"
   measure safeload_jvm "$case" run_safeload_jvm "$case"
 done
 
@@ -113,6 +137,11 @@ for case in big many; do
   printf '| %s | %s | %.2f s (%.0f MB/s) | %.2f s (%.0f MB/s) | %.2f s (%.0f MB/s) | %.2fx | %.2fx |\n' \
     "$label" "$bytes" "$c" "$(echo "$bytes/$c/1000000" | bc -l)" "$h" "$(echo "$bytes/$h/1000000" | bc -l)" \
     "$s" "$(echo "$bytes/$s/1000000" | bc -l)" "$(echo "$c/$s" | bc -l)" "$(echo "$h/$s" | bc -l)"
+done
+for case in big many; do
+  c=$(cat "$WORK/t.curl.$case"); h=$(cat "$WORK/t.huggingface_hub.$case"); a=$(cat "$WORK/t.safeload_aot.$case")
+  printf 'safeload with -XX:AOTCache, %s: %.2f s = %.2fx ceiling, %.2fx peer\n' "$case" "$a" \
+    "$(echo "$c/$a" | bc -l)" "$(echo "$h/$a" | bc -l)"
 done
 for case in big many; do
   printf 'safeload in-JVM, %s: median %.2f s of the whole command; the download itself: %s\n' "$case" \
