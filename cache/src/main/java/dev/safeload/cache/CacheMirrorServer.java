@@ -107,6 +107,12 @@ public final class CacheMirrorServer implements AutoCloseable {
                     line -> logger.log(System.Logger.Level.WARNING, line));
         }
         InetSocketAddress address = new InetSocketAddress(options.bind(), options.port());
+        // The JDK server writes headers and body separately; without TCP_NODELAY, Nagle's algorithm
+        // and the client's delayed ACK stall each small response by tens of milliseconds. The JDK
+        // reads this property once, when its first server starts; a value set by the user stays.
+        if (System.getProperty("sun.net.httpserver.nodelay") == null) {
+            System.setProperty("sun.net.httpserver.nodelay", "true");
+        }
         HttpServer server;
         try {
             server = HttpServer.create(address, 128);

@@ -7,8 +7,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.safeload.cache.HubClient;
 import dev.safeload.cache.HubRepo;
 import dev.safeload.cache.HubSettings;
+import dev.safeload.cache.RepoType;
 import dev.safeload.cache.SnapshotOptions;
 import dev.safeload.cache.testing.CacheFixture;
+import dev.safeload.cache.testing.FakeHub;
 import dev.safeload.testing.PythonOracle;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
@@ -71,6 +73,33 @@ class ServeCommandTest {
         } finally {
             server.destroy();
             assertTrue(server.waitFor(20, TimeUnit.SECONDS), "serve stops on SIGTERM");
+        }
+    }
+
+    @Test
+    void upstreamMissesArePulledIntoTheServedCache() throws Exception {
+        byte[] weights = CacheFixture.bytes(300_000, 8);
+        try (FakeHub upstream = FakeHub.start()) {
+            String commit = upstream.repo(RepoType.MODEL, "org/pulled").lfsFile("model.safetensors", weights).commit("main");
+            Path mirror = tmp.resolve("mirror-cache");
+            List<String> command = CliCapture.javaCommand(System.getProperty("java.class.path"));
+            command.addAll(List.of("serve", "--cache-dir", mirror.toString(), "--port", "0",
+                    "--upstream", upstream.endpoint().toString()));
+            Process server = CliCapture.start(command);
+            try {
+                String first = new BufferedReader(new InputStreamReader(server.getInputStream(), StandardCharsets.UTF_8)).readLine();
+                Matcher m = FIRST_LINE.matcher(first == null ? "" : first);
+                assertTrue(m.matches(), "first stdout line: " + first);
+                try (HubClient hub = new HubClient(HubSettings.builder(Map.of()).cacheDir(tmp.resolve("client"))
+                        .endpoint(URI.create(m.group(2))).build())) {
+                    assertArrayEquals(weights, Files.readAllBytes(hub.downloadFile(HubRepo.model("org/pulled"), "model.safetensors", "main")));
+                }
+                Path cached = mirror.resolve("models--org--pulled/snapshots").resolve(commit).resolve("model.safetensors");
+                assertArrayEquals(weights, Files.readAllBytes(cached), "the mirror kept what it pulled");
+            } finally {
+                server.destroy();
+                assertTrue(server.waitFor(20, TimeUnit.SECONDS));
+            }
         }
     }
 

@@ -12,9 +12,8 @@ import dev.safeload.cache.RepoType;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
-import java.nio.channels.Channels;
+import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.channels.WritableByteChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -48,6 +47,7 @@ import java.util.TreeSet;
  */
 public final class MirrorHandler implements HttpHandler {
     private static final ObjectMapper JSON = new ObjectMapper();
+    private static final int COPY_BUFFER = 128 << 10;
     private static final List<String> TYPE_PREFIXES = List.of("models", "datasets", "spaces");
 
     private final Path cacheRoot;
@@ -92,6 +92,12 @@ public final class MirrorHandler implements HttpHandler {
                 }
             } catch (Refusal r) {
                 refuse(exchange, r);
+            } catch (IOException e) {
+                if (exchange.getResponseCode() != -1) {
+                    throw e; // Headers are out: the client sees a short body and retries.
+                }
+                // The cache could not be read (permissions, a file vanishing): say so, not a bare reset.
+                refuse(exchange, new Refusal(500, null, "cannot read the cache: " + e, null));
             }
         } catch (IOException e) {
             // The client went away mid-response; nothing more to tell it.
@@ -168,15 +174,19 @@ public final class MirrorHandler implements HttpHandler {
             return;
         }
         exchange.sendResponseHeaders(status, length == 0 ? -1 : length);
+        // Large reads and writes: FileChannel.transferTo into a stream-backed channel would copy
+        // through an 8 KiB buffer, one small socket write each.
         try (FileChannel channel = FileChannel.open(entry.file(), StandardOpenOption.READ);
                 OutputStream body = exchange.getResponseBody()) {
-            WritableByteChannel out = Channels.newChannel(body);
+            ByteBuffer buffer = ByteBuffer.allocate((int) Math.min(COPY_BUFFER, Math.max(1, length)));
             long sent = 0;
             while (sent < length) {
-                long n = channel.transferTo(offset + sent, length - sent, out);
+                buffer.clear().limit((int) Math.min(buffer.capacity(), length - sent));
+                int n = channel.read(buffer, offset + sent);
                 if (n <= 0) {
                     break; // The file shrank under us; the client sees a short body and retries.
                 }
+                body.write(buffer.array(), 0, n);
                 sent += n;
             }
         }
