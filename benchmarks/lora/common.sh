@@ -12,9 +12,7 @@ while [ $# -gt 0 ]; do
   esac
   shift
 done
-# One definition of "a JDK 25 on this machine": the launcher's own lookup, read out of ./safeload.
-eval "$(sed -n '/^java_feature()/p; /^find_java25()/,/^}/p' "$root/safeload")"
-jdk=$(find_java25) || { echo "$(basename "$0"): no JDK 25 or newer found; set SAFELOAD_JAVA_HOME or JAVA_HOME" >&2; exit 2; }
+jdk=$("$root/bin/java25-home") || { echo "$(basename "$0"): no JDK 25 or newer found; set SAFELOAD_JAVA_HOME or JAVA_HOME" >&2; exit 2; }
 jar="$root/benchmarks/target/benchmarks.jar"
 if [ "$quick" = 1 ]; then it=(-wi 1 -w 1s -i 3 -r 1s); else it=(-wi 3 -w 2s -i 6 -r 3s); fi
 

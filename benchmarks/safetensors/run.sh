@@ -33,11 +33,7 @@ while [ $# -gt 0 ]; do
   shift
 done
 
-# The JDK lookup is ./safeload's own: its two functions are read out of the launcher rather than
-# copied here, so there is one definition of "a JDK 25 on this machine".
-eval "$(sed -n '/^java_feature()/p; /^find_java25()/,/^}/p' "$root/safeload")"
-declare -F find_java25 > /dev/null || { echo "run.sh: could not read find_java25 from $root/safeload" >&2; exit 2; }
-jdk=$(find_java25) || { echo "run.sh: no JDK 25 or newer found; set SAFELOAD_JAVA_HOME or JAVA_HOME to one" >&2; exit 2; }
+jdk=$("$root/bin/java25-home") || { echo "run.sh: no JDK 25 or newer found; set SAFELOAD_JAVA_HOME or JAVA_HOME to one" >&2; exit 2; }
 
 python3 -c 'import safetensors, numpy' 2>/dev/null \
   || { echo "run.sh: python3 needs safetensors and numpy: python3 -m pip install safetensors numpy ml_dtypes" >&2; exit 2; }

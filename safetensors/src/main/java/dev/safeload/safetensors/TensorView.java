@@ -170,6 +170,13 @@ public final class TensorView {
      * even, with NaN, infinities and subnormals as numpy and ml_dtypes convert them. Returns
      * {@code this} when the dtype is already {@code target}.
      *
+     * <p>The result lives on the Java heap when it fits in an array (under 16 GiB), off-heap in an
+     * automatic arena otherwise. Heap memory is the faster home for a throw-away result: native
+     * memory from {@code Arena.ofAuto()} is zeroed, faulted in page by page and released only
+     * after a GC, so converting a whole model that way runs into the direct-memory limit and its
+     * forced GCs (measured by the safetensors benchmark). To convert into memory you own, such as
+     * a pinned staging buffer, use {@link #convertInto(DType, MemorySegment)}.
+     *
      * @throws SafetensorsException {@link SafetensorsError#UnsupportedDtype} for non-float
      *     sources or other targets
      */
@@ -179,7 +186,11 @@ public final class TensorView {
         }
         Converter.check(dtype, target, name);
         long bytes = target.byteSize(elementCount);
-        MemorySegment out = Arena.ofAuto().allocate(Math.max(bytes, 1), 8).asSlice(0, bytes);
+        long words = (bytes + 7) / 8;
+        MemorySegment out = (words <= Integer.MAX_VALUE - 8
+                        ? MemorySegment.ofArray(new long[(int) Math.max(words, 1)])
+                        : Arena.ofAuto().allocate(bytes, 8))
+                .asSlice(0, bytes);
         Converter.convert(segment, dtype, 0, out, target, elementCount);
         return new TensorView(name, target, shape, elementCount, out);
     }

@@ -72,7 +72,8 @@ class DifferentialMutationTest {
             String mine = kind == null ? "OK" : kind.name();
             valid += kind == null ? 1 : 0;
             boolean same = ref.startsWith("OK") ? kind == null : ref.equals(mine);
-            if (!same && !(ref.startsWith("OK") && documentedDeviation(messages.get(i)))) {
+            if (!same && !(ref.startsWith("OK") && documentedDeviation(messages.get(i)))
+                    && !(orderDependent(ref) && orderDependent(mine) && hasTiedOffsets(mutants.get(i)))) {
                 mismatches.add("mutant " + i + ": reference " + ref + ", safeload " + mine + " " + messages.get(i)
                         + "\n    header: " + new String(mutants.get(i), 8, Math.max(0, Math.min(300, mutants.get(i).length - 8)), StandardCharsets.UTF_8));
             }
@@ -83,6 +84,33 @@ class DifferentialMutationTest {
         ours.stream().filter(java.util.Objects::nonNull).forEach(kinds::add);
         System.out.println("mutants: " + valid + " valid, kinds seen " + kinds);
         assertTrue(kinds.size() >= 8, "the mutants should reach most rules, reached " + kinds);
+    }
+
+    private static final java.util.regex.Pattern OFFSETS =
+            java.util.regex.Pattern.compile("\"data_offsets\"\\s*:\\s*\\[\\s*(\\d+)\\s*,\\s*(\\d+)\\s*\\]");
+
+    /** The kinds the per-tensor walk of {@code Metadata::validate} reports (reference/safetensors.md 1.4). */
+    private static boolean orderDependent(String kind) {
+        return kind.equals("InvalidOffset") || kind.equals("TensorInvalidInfo")
+                || kind.equals("MisalignedSlice") || kind.equals("ValidationOverflow");
+    }
+
+    /**
+     * Whether two tensors share one {@code (begin, end)} pair. The reference sorts by that pair
+     * with a stable sort over a HashMap's iteration order, which Rust seeds randomly per process,
+     * so for tied pairs the first rule broken (and so the kind it reports) varies from run to run
+     * (seen: the same file gives InvalidOffset or TensorInvalidInfo). Any per-tensor kind then
+     * matches; safeload keeps header order for ties and is deterministic.
+     */
+    private static boolean hasTiedOffsets(byte[] file) {
+        java.util.regex.Matcher m = OFFSETS.matcher(new String(file, StandardCharsets.UTF_8));
+        java.util.Set<String> seen = new java.util.HashSet<>();
+        while (m.find()) {
+            if (!seen.add(m.group(1) + "," + m.group(2))) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Inputs the reference accepts and safeload refuses on purpose (see SafetensorsFile). */

@@ -92,6 +92,12 @@ public final class MirrorHandler implements HttpHandler {
                 }
             } catch (Refusal r) {
                 refuse(exchange, r);
+            } catch (IOException e) {
+                if (exchange.getResponseCode() != -1) {
+                    throw e; // Headers are out: the client sees a short body and retries.
+                }
+                // The cache could not be read (permissions, a file vanishing): say so, not a bare reset.
+                refuse(exchange, new Refusal(500, null, "cannot read the cache: " + e, null));
             }
         } catch (IOException e) {
             // The client went away mid-response; nothing more to tell it.
