@@ -11,7 +11,7 @@
 #               files already there are reused
 #   --out DIR   where the results go (default: bench-out/safetensors-<UTC time>, git-ignored)
 #
-# Needs: a JDK 25 (found the way ./safeload finds it), Maven (unless --no-build), python3 with
+# Needs: a JDK 25 (found by bin/java25-home, as ./safeload finds it), Maven (unless --no-build), python3 with
 # safetensors, numpy and ml_dtypes (numpy has no bfloat16; the reference's numpy framework needs
 # ml_dtypes to hand out BF16 tensors), and about 5 GB of free memory: the 2.1 GB model file must
 # stay in the page cache for the "warm" figures to mean anything.
