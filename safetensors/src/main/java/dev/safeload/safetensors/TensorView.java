@@ -170,7 +170,7 @@ public final class TensorView {
      * even, with NaN, infinities and subnormals as numpy and ml_dtypes convert them. Returns
      * {@code this} when the dtype is already {@code target}.
      *
-     * <p>The result lives on the Java heap when it fits in an array (under 16 GiB), off-heap in an
+     * <p>The result lives on the Java heap when it fits in a {@code byte[]} (under 2 GiB), off-heap in an
      * automatic arena otherwise. Heap memory is the faster home for a throw-away result: native
      * memory from {@code Arena.ofAuto()} is zeroed, faulted in page by page and released only
      * after a GC, so converting a whole model that way runs into the direct-memory limit and its
@@ -186,11 +186,11 @@ public final class TensorView {
         }
         Converter.check(dtype, target, name);
         long bytes = target.byteSize(elementCount);
-        long words = (bytes + 7) / 8;
-        MemorySegment out = (words <= Integer.MAX_VALUE - 8
-                        ? MemorySegment.ofArray(new long[(int) Math.max(words, 1)])
-                        : Arena.ofAuto().allocate(bytes, 8))
-                .asSlice(0, bytes);
+        // A byte[] (not a wider array) so that asByteBuffer() works on the result as on a
+        // native one; every element access here uses the unaligned layouts.
+        MemorySegment out = bytes <= Integer.MAX_VALUE - 8
+                ? MemorySegment.ofArray(new byte[(int) bytes])
+                : Arena.ofAuto().allocate(bytes, 8);
         Converter.convert(segment, dtype, 0, out, target, elementCount);
         return new TensorView(name, target, shape, elementCount, out);
     }

@@ -130,12 +130,16 @@ public final class SnapshotResolver {
         String commit = CacheWriter.readRef(layout, revision);
         Path dir = commit == null ? null : layout.snapshotDir(commit);
         if (dir == null || !Files.isDirectory(dir)) {
+            if (cause != null && cause.kind() != HubError.Network && cause.kind() != HubError.ServerError) {
+                // The hub answered (repo not found, gated, unauthorized): with nothing cached to
+                // fall back on, its answer is the error, as snapshot_download re-raises it.
+                throw cause;
+            }
             String missing = commit == null ? (RepoCacheLayout.isCommit(revision) ? "no snapshot " : "no refs/") + revision
                     : "no folder snapshots/" + commit;
             String text = String.format(Locale.ROOT, "%s and the cache %s has %s of %s%s. Download it once with network access.",
                     why, layout.repoDir(), missing, repo, cause == null ? "" : " (" + cause.getMessage() + ")");
-            throw new HubException(cause != null && cause.kind() != HubError.Network && cause.kind() != HubError.ServerError
-                    ? cause.kind() : HubError.OfflineMiss, text, cause);
+            throw new HubException(HubError.OfflineMiss, text, cause);
         }
         List<RepoFile> recorded = RepoListing.readTreeCache(layout, commit);
         if (recorded != null) {
