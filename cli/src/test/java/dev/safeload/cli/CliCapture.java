@@ -15,11 +15,19 @@ import java.util.concurrent.TimeUnit;
 final class CliCapture {
     private CliCapture() {}
 
-    /** What a run printed and returned. */
-    record Outcome(int status, String stdout, String stderr) {
+    /** What a run printed and returned; stdout is kept as bytes too (export writes binary). */
+    record Outcome(int status, byte[] stdoutBytes, String stderr) {
+        Outcome(int status, String stdout, String stderr) {
+            this(status, stdout.getBytes(StandardCharsets.UTF_8), stderr);
+        }
+
+        String stdout() {
+            return new String(stdoutBytes, StandardCharsets.UTF_8);
+        }
+
         @Override
         public String toString() {
-            return "exit " + status + "\n--- stdout\n" + stdout + "--- stderr\n" + stderr;
+            return "exit " + status + "\n--- stdout\n" + stdout() + "--- stderr\n" + stderr;
         }
     }
 
@@ -33,7 +41,7 @@ final class CliCapture {
         System.setErr(new PrintStream(stderr, true, StandardCharsets.UTF_8));
         try {
             int status = SafeloadCli.run(args);
-            return new Outcome(status, stdout.toString(StandardCharsets.UTF_8), stderr.toString(StandardCharsets.UTF_8));
+            return new Outcome(status, stdout.toByteArray(), stderr.toString(StandardCharsets.UTF_8));
         } finally {
             System.setOut(out);
             System.setErr(err);

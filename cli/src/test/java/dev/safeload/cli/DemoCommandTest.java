@@ -4,9 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.safeload.safetensors.SafetensorsModel;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.stream.Stream;
@@ -42,19 +39,11 @@ class DemoCommandTest {
     }
 
     private static String runDemo(String... args) {
-        PrintStream saved = System.out;
-        ByteArrayOutputStream captured = new ByteArrayOutputStream();
-        System.setOut(new PrintStream(captured, true, StandardCharsets.UTF_8));
-        try {
-            String[] all = new String[args.length + 1];
-            all[0] = "demo";
-            System.arraycopy(args, 0, all, 1, args.length);
-            int rc = SafeloadCli.run(all);
-            String text = captured.toString(StandardCharsets.UTF_8);
-            assertEquals(0, rc, text);
-            return text;
-        } finally {
-            System.setOut(saved);
-        }
+        String[] all = new String[args.length + 1];
+        all[0] = "demo";
+        System.arraycopy(args, 0, all, 1, args.length);
+        CliCapture.Outcome o = CliCapture.inProcess(all);
+        assertEquals(0, o.status(), o.toString());
+        return o.stdout();
     }
 }

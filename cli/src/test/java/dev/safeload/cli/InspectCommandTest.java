@@ -8,8 +8,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.safeload.safetensors.DType;
 import dev.safeload.safetensors.SafetensorsWriter;
 import dev.safeload.testing.RawFiles;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -30,19 +28,8 @@ class InspectCommandTest {
 
     /** Runs the CLI in-process, capturing stdout (as bytes, for export) and stderr. */
     static Run run(String... args) {
-        PrintStream oldOut = System.out;
-        PrintStream oldErr = System.err;
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        try {
-            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-            int exit = SafeloadCli.run(args);
-            return new Run(exit, out.toByteArray(), err.toString(StandardCharsets.UTF_8));
-        } finally {
-            System.setOut(oldOut);
-            System.setErr(oldErr);
-        }
+        CliCapture.Outcome o = CliCapture.inProcess(args);
+        return new Run(o.status(), o.stdoutBytes(), o.stderr());
     }
 
     private Path sample() {
