@@ -17,7 +17,9 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 SIZE_MB=${SIZE_MB:-1024}
 FILES=${FILES:-200}
 REPS=${REPS:-5}
-JAVA=${JAVA:-$(command -v /usr/lib/jvm/temurin-25-jdk-amd64/bin/java || command -v java)}
+# A JDK 25 found the way ./safeload finds it (bin/java25-home); JAVA=... overrides.
+JAVA=${JAVA:-$("$ROOT/bin/java25-home" 2>/dev/null)/bin/java}
+[ -x "$JAVA" ] || { echo "$(basename "$0"): no JDK 25 or newer found; set JAVA, SAFELOAD_JAVA_HOME or JAVA_HOME" >&2; exit 2; }
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/safeload-serve-bench.XXXXXX")
 PIDS=()
 cleanup() {
