@@ -46,8 +46,8 @@ abstract class ContextResource implements AutoCloseable {
         if (!closed.compareAndSet(false, true) || registration == null) {
             return;
         }
-        context.bind();
         try {
+            context.bind();
             destroy();
         } finally {
             context.release(registration);

@@ -60,19 +60,26 @@ public final class CudaContext implements AutoCloseable {
         return handle;
     }
 
-    /** Makes this context current on the calling thread ({@code cuCtxSetCurrent}; cheap when it already is). */
+    /**
+     * Makes this context current on the calling thread ({@code cuCtxSetCurrent}; cheap when it already
+     * is). It works after {@link #close()} as long as a resource made from the context is still open,
+     * because that resource still holds the primary context.
+     */
     public void makeCurrent() {
-        ensureOpen();
+        if (references.get() <= 0) {
+            throw new IllegalStateException("the CUDA context of " + device + " is released");
+        }
         bind();
     }
 
-    /** Makes the context current without the open check: resources still hold it after {@link #close()}. */
+    /** Makes the context current without any check (closing a resource). */
     void bind() {
         Driver.check(JCudaDriver.cuCtxSetCurrent(handle), "cuCtxSetCurrent");
     }
 
     /** Free and total device memory now. */
     public MemoryInfo memoryInfo() {
+        ensureOpen();
         makeCurrent();
         long[] free = new long[1];
         long[] total = new long[1];
@@ -86,31 +93,37 @@ public final class CudaContext implements AutoCloseable {
      * much was asked for and how much was free; nothing stays allocated.
      */
     public DeviceBuffer allocate(long bytes) {
+        ensureOpen(); // before the driver call: a resource made now could not be registered
         return DeviceBuffer.allocate(this, bytes);
     }
 
     /** Allocates {@code bytes} of page-locked host memory usable by every context. */
     public PinnedHostBuffer allocatePinned(long bytes) {
+        ensureOpen();
         return PinnedHostBuffer.allocate(this, bytes);
     }
 
     /** Creates a stream that does not synchronize with the legacy default stream. */
     public CudaStream createStream() {
+        ensureOpen();
         return CudaStream.create(this);
     }
 
     /** Creates an event without timing whose {@link CudaEvent#synchronize()} blocks instead of spinning. */
     public CudaEvent createEvent() {
+        ensureOpen();
         return CudaEvent.create(this);
     }
 
     /** Loads a PTX module (text, as produced by {@code nvcc -ptx}); the driver compiles it for this device. */
     public CudaModule loadModule(String name, String ptx) {
+        ensureOpen();
         return CudaModule.load(this, name, ptx);
     }
 
     /** Waits until all work in this context is done. */
     public void synchronize() {
+        ensureOpen();
         makeCurrent();
         Driver.check(JCudaDriver.cuCtxSynchronize(), "cuCtxSynchronize");
     }
@@ -146,7 +159,8 @@ public final class CudaContext implements AutoCloseable {
             Driver.check(JCudaDriver.cuDevicePrimaryCtxRelease(deviceHandle),
                     "cuDevicePrimaryCtxRelease(" + device.ordinal() + ")");
             // Do not leave a context that may now be destroyed current on this thread.
-            Driver.check(JCudaDriver.cuCtxSetCurrent(null), "cuCtxSetCurrent(NULL)");
+            // JCuda refuses a Java null here (NullPointerException); an empty handle is the C NULL.
+            Driver.check(JCudaDriver.cuCtxSetCurrent(new CUcontext()), "cuCtxSetCurrent(NULL)");
         }
     }
 

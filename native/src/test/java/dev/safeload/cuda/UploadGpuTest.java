@@ -97,7 +97,9 @@ class UploadGpuTest {
         String torch = PythonOracle.run("""
                 import hashlib, sys, torch
                 from safetensors.torch import load_file
-                for name, t in load_file(sys.argv[1], device="cuda").items():
+                # torch's own upload where it has CUDA; its CPU load under the emulator (same bytes expected)
+                device = "cuda" if torch.cuda.is_available() else "cpu"
+                for name, t in load_file(sys.argv[1], device=device).items():
                     raw = t.contiguous().view(torch.uint8).cpu().numpy().tobytes() if t.numel() else b""
                     print(name, hashlib.sha256(raw).hexdigest())
                 """, List.of(file.toString())).orThrow().stdout();

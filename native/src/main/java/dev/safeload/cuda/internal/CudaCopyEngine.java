@@ -76,8 +76,13 @@ public final class CudaCopyEngine implements CopyEngine {
     public void convert(int lane, Staging source, long elements, Conversion conversion, long arenaOffset) {
         DeviceBuffer laneScratch = scratch.get(lane);
         CudaStream stream = streams.get(lane);
-        laneScratch.copyFromHostAsync(source.segment().asSlice(0, elements * conversion.sourceBytes()), 0, stream);
-        kernels.launch(conversion, laneScratch.address(), arena.address() + arenaOffset, elements, stream);
+        // Several reader threads share a lane: the copy into the lane's one scratch buffer and the kernel
+        // that reads it must be queued back to back, or another chunk's copy lands in between and the
+        // kernel converts the wrong bytes.
+        synchronized (stream) {
+            laneScratch.copyFromHostAsync(source.segment().asSlice(0, elements * conversion.sourceBytes()), 0, stream);
+            kernels.launch(conversion, laneScratch.address(), arena.address() + arenaOffset, elements, stream);
+        }
     }
 
     @Override
