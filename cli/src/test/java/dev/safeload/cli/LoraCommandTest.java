@@ -85,11 +85,16 @@ class LoraCommandTest {
 
     @Test
     void mergeWritesBaseDtypeWithDeltaAdded() {
-        Path out = dir.resolve("merged.safetensors");
+        mergeOn("cpu");
+    }
+
+    /** {@code lora merge --device DEVICE} of the fixture, checked element by element against fp64. */
+    void mergeOn(String device) {
+        Path out = dir.resolve("merged-" + device + ".safetensors");
         DownloadCommandTest.Run o = safeload("lora", "merge", "--base", dir.resolve("base.safetensors").toString(), "--adapter",
-                dir.resolve("adapter").toString(), "--scale", "0.5", "--device", "cpu", "-o", out.toString());
+                dir.resolve("adapter").toString(), "--scale", "0.5", "--device", device, "-o", out.toString());
         assertEquals(0, o.exit(), o.err());
-        assertTrue(o.out().startsWith("merged 1 tensors, replaced 0, copied 1 on cpu"), o.out());
+        assertTrue(o.out().startsWith("merged 1 tensors, replaced 0, copied 1 on " + device), o.out());
         try (SafetensorsFile merged = SafetensorsFile.open(out)) {
             assertEquals(DType.F32, merged.info("model.layers.0.self_attn.q_proj.weight").dtype());
             assertEquals("pt", merged.metadata().get("format"));

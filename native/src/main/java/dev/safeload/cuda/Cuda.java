@@ -81,7 +81,7 @@ public final class Cuda {
     private static Probe probe() {
         int init;
         try {
-            init = JCudaDriver.cuInit(0);
+            init = Driver.call(() -> JCudaDriver.cuInit(0));
         } catch (LinkageError e) {
             // UnsatisfiedLinkError (no libcuda.so.1, or the natives jar missing or on the module
             // path), NoClassDefFoundError (no jcuda jar), ExceptionInInitializerError.
@@ -96,9 +96,9 @@ public final class Cuda {
         }
         try {
             int[] version = new int[1];
-            Driver.check(JCudaDriver.cuDriverGetVersion(version), "cuDriverGetVersion");
+            Driver.check(() -> JCudaDriver.cuDriverGetVersion(version), "cuDriverGetVersion");
             int[] count = new int[1];
-            Driver.check(JCudaDriver.cuDeviceGetCount(count), "cuDeviceGetCount");
+            Driver.check(() -> JCudaDriver.cuDeviceGetCount(count), "cuDeviceGetCount");
             if (count[0] == 0) {
                 return unavailable("the CUDA driver sees no device (check CUDA_VISIBLE_DEVICES and nvidia-smi)");
             }
@@ -109,6 +109,9 @@ public final class Cuda {
             return new Probe(null, version[0], List.copyOf(devices));
         } catch (CudaException e) {
             return unavailable(e.getMessage());
+        } catch (RuntimeException e) {
+            // isAvailable() never throws, whatever a broken driver or binding does.
+            return unavailable(e.toString());
         }
     }
 

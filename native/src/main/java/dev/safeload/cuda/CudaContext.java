@@ -44,7 +44,7 @@ public final class CudaContext implements AutoCloseable {
         Cuda.require();
         CUdevice deviceHandle = CudaDevice.handle(device.ordinal());
         CUcontext context = new CUcontext();
-        Driver.check(JCudaDriver.cuDevicePrimaryCtxRetain(context, deviceHandle),
+        Driver.check(() -> JCudaDriver.cuDevicePrimaryCtxRetain(context, deviceHandle),
                 "cuDevicePrimaryCtxRetain(" + device.ordinal() + ")");
         return new CudaContext(device, deviceHandle, context);
     }
@@ -74,7 +74,7 @@ public final class CudaContext implements AutoCloseable {
 
     /** Makes the context current without any check (closing a resource). */
     void bind() {
-        Driver.check(JCudaDriver.cuCtxSetCurrent(handle), "cuCtxSetCurrent");
+        Driver.check(() -> JCudaDriver.cuCtxSetCurrent(handle), "cuCtxSetCurrent");
     }
 
     /** Free and total device memory now. */
@@ -83,7 +83,7 @@ public final class CudaContext implements AutoCloseable {
         makeCurrent();
         long[] free = new long[1];
         long[] total = new long[1];
-        Driver.check(JCudaDriver.cuMemGetInfo(free, total), "cuMemGetInfo");
+        Driver.check(() -> JCudaDriver.cuMemGetInfo(free, total), "cuMemGetInfo");
         return new MemoryInfo(free[0], total[0]);
     }
 
@@ -125,7 +125,7 @@ public final class CudaContext implements AutoCloseable {
     public void synchronize() {
         ensureOpen();
         makeCurrent();
-        Driver.check(JCudaDriver.cuCtxSynchronize(), "cuCtxSynchronize");
+        Driver.check(() -> JCudaDriver.cuCtxSynchronize(), "cuCtxSynchronize");
     }
 
     /** Whether {@link #close()} was called. */
@@ -156,11 +156,11 @@ public final class CudaContext implements AutoCloseable {
 
     private void releaseReference() {
         if (references.decrementAndGet() == 0) {
-            Driver.check(JCudaDriver.cuDevicePrimaryCtxRelease(deviceHandle),
+            Driver.check(() -> JCudaDriver.cuDevicePrimaryCtxRelease(deviceHandle),
                     "cuDevicePrimaryCtxRelease(" + device.ordinal() + ")");
             // Do not leave a context that may now be destroyed current on this thread.
             // JCuda refuses a Java null here (NullPointerException); an empty handle is the C NULL.
-            Driver.check(JCudaDriver.cuCtxSetCurrent(new CUcontext()), "cuCtxSetCurrent(NULL)");
+            Driver.check(() -> JCudaDriver.cuCtxSetCurrent(new CUcontext()), "cuCtxSetCurrent(NULL)");
         }
     }
 

@@ -39,13 +39,13 @@ public record CudaDevice(int ordinal, String name, int computeCapabilityMajor, i
     static CudaDevice query(int ordinal) {
         CUdevice device = handle(ordinal);
         byte[] name = new byte[256];
-        Driver.check(JCudaDriver.cuDeviceGetName(name, name.length, device), "cuDeviceGetName(" + ordinal + ")");
+        Driver.check(() -> JCudaDriver.cuDeviceGetName(name, name.length, device), "cuDeviceGetName(" + ordinal + ")");
         int length = 0;
         while (length < name.length && name[length] != 0) {
             length++;
         }
         long[] total = new long[1];
-        Driver.check(JCudaDriver.cuDeviceTotalMem(total, device), "cuDeviceTotalMem(" + ordinal + ")");
+        Driver.check(() -> JCudaDriver.cuDeviceTotalMem(total, device), "cuDeviceTotalMem(" + ordinal + ")");
         return new CudaDevice(ordinal, new String(name, 0, length, StandardCharsets.UTF_8),
                 attribute(device, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR),
                 attribute(device, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR),
@@ -54,13 +54,13 @@ public record CudaDevice(int ordinal, String name, int computeCapabilityMajor, i
 
     static CUdevice handle(int ordinal) {
         CUdevice device = new CUdevice();
-        Driver.check(JCudaDriver.cuDeviceGet(device, ordinal), "cuDeviceGet(" + ordinal + ")");
+        Driver.check(() -> JCudaDriver.cuDeviceGet(device, ordinal), "cuDeviceGet(" + ordinal + ")");
         return device;
     }
 
     private static int attribute(CUdevice device, int attribute) {
         int[] value = new int[1];
-        Driver.check(JCudaDriver.cuDeviceGetAttribute(value, attribute, device), "cuDeviceGetAttribute(" + attribute + ")");
+        Driver.check(() -> JCudaDriver.cuDeviceGetAttribute(value, attribute, device), "cuDeviceGetAttribute(" + attribute + ")");
         return value[0];
     }
 }

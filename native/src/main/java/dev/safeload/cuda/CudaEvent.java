@@ -24,7 +24,7 @@ public final class CudaEvent extends ContextResource {
     static CudaEvent create(CudaContext context) {
         context.makeCurrent();
         CUevent handle = new CUevent();
-        Driver.check(JCudaDriver.cuEventCreate(handle,
+        Driver.check(() -> JCudaDriver.cuEventCreate(handle,
                 CUevent_flags.CU_EVENT_DISABLE_TIMING | CUevent_flags.CU_EVENT_BLOCKING_SYNC), "cuEventCreate");
         return new CudaEvent(context, handle);
     }
@@ -39,21 +39,21 @@ public final class CudaEvent extends ContextResource {
     public void record(CudaStream stream) {
         ensureOpen();
         context.makeCurrent();
-        Driver.check(JCudaDriver.cuEventRecord(handle, stream.handle()), "cuEventRecord");
+        Driver.check(() -> JCudaDriver.cuEventRecord(handle, stream.handle()), "cuEventRecord");
     }
 
     /** Waits until the work before the last {@link #record(CudaStream)} has run. */
     public void synchronize() {
         ensureOpen();
         context.makeCurrent();
-        Driver.check(JCudaDriver.cuEventSynchronize(handle), "cuEventSynchronize");
+        Driver.check(() -> JCudaDriver.cuEventSynchronize(handle), "cuEventSynchronize");
     }
 
     /** Whether the work before the last record has run (true for an event never recorded). */
     public boolean isComplete() {
         ensureOpen();
         context.makeCurrent();
-        int result = JCudaDriver.cuEventQuery(handle);
+        int result = Driver.call(() -> JCudaDriver.cuEventQuery(handle));
         if (result == CUresult.CUDA_ERROR_NOT_READY) {
             return false;
         }
@@ -63,7 +63,7 @@ public final class CudaEvent extends ContextResource {
 
     @Override
     void destroy() {
-        Driver.check(JCudaDriver.cuEventDestroy(handle), "cuEventDestroy");
+        Driver.check(() -> JCudaDriver.cuEventDestroy(handle), "cuEventDestroy");
     }
 
     @Override

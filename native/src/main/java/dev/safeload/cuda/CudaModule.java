@@ -27,7 +27,7 @@ public final class CudaModule extends ContextResource {
         context.makeCurrent();
         CUmodule module = new CUmodule();
         // The String overload appends the NUL terminator the driver needs (reference/lora.md 5.1).
-        Driver.check(JCudaDriver.cuModuleLoadData(module, ptx), "cuModuleLoadData(" + name + ")");
+        Driver.check(() -> JCudaDriver.cuModuleLoadData(module, ptx), "cuModuleLoadData(" + name + ")");
         return new CudaModule(context, name, module);
     }
 
@@ -37,14 +37,14 @@ public final class CudaModule extends ContextResource {
         return functions.computeIfAbsent(entry, e -> {
             context.makeCurrent();
             CUfunction function = new CUfunction();
-            Driver.check(JCudaDriver.cuModuleGetFunction(function, handle, e), "cuModuleGetFunction(" + name + ", " + e + ")");
+            Driver.check(() -> JCudaDriver.cuModuleGetFunction(function, handle, e), "cuModuleGetFunction(" + name + ", " + e + ")");
             return function;
         });
     }
 
     @Override
     void destroy() {
-        Driver.check(JCudaDriver.cuModuleUnload(handle), "cuModuleUnload(" + name + ")");
+        Driver.check(() -> JCudaDriver.cuModuleUnload(handle), "cuModuleUnload(" + name + ")");
     }
 
     @Override

@@ -26,7 +26,7 @@ public final class CudaStream extends ContextResource {
     static CudaStream create(CudaContext context) {
         context.makeCurrent();
         StreamHandle handle = new StreamHandle();
-        Driver.check(JCudaDriver.cuStreamCreate(handle, NON_BLOCKING), "cuStreamCreate(NON_BLOCKING)");
+        Driver.check(() -> JCudaDriver.cuStreamCreate(handle, NON_BLOCKING), "cuStreamCreate(NON_BLOCKING)");
         return new CudaStream(context, handle);
     }
 
@@ -46,20 +46,20 @@ public final class CudaStream extends ContextResource {
     public void synchronize() {
         ensureOpen();
         context.makeCurrent();
-        Driver.check(JCudaDriver.cuStreamSynchronize(handle), "cuStreamSynchronize");
+        Driver.check(() -> JCudaDriver.cuStreamSynchronize(handle), "cuStreamSynchronize");
     }
 
     /** Makes work enqueued later on this stream wait until {@code event} has completed. */
     public void waitFor(CudaEvent event) {
         ensureOpen();
         context.makeCurrent();
-        Driver.check(JCudaDriver.cuStreamWaitEvent(handle, event.handle(), 0), "cuStreamWaitEvent");
+        Driver.check(() -> JCudaDriver.cuStreamWaitEvent(handle, event.handle(), 0), "cuStreamWaitEvent");
     }
 
     /** Destroys the stream; work already enqueued still completes. */
     @Override
     void destroy() {
-        Driver.check(JCudaDriver.cuStreamDestroy(handle), "cuStreamDestroy");
+        Driver.check(() -> JCudaDriver.cuStreamDestroy(handle), "cuStreamDestroy");
     }
 
     @Override

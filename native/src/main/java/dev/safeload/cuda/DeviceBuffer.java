@@ -47,7 +47,7 @@ public final class DeviceBuffer extends ContextResource {
         context.makeCurrent();
         DevicePointer pointer = new DevicePointer();
         String call = String.format(Locale.ROOT, "cuMemAlloc(%d bytes)", bytes);
-        int result = JCudaDriver.cuMemAlloc(pointer, bytes);
+        int result = Driver.call(() -> JCudaDriver.cuMemAlloc(pointer, bytes));
         if (result == CUresult.CUDA_ERROR_OUT_OF_MEMORY) {
             throw outOfMemory(context, bytes, call, result);
         }
@@ -59,7 +59,7 @@ public final class DeviceBuffer extends ContextResource {
     static CudaException outOfMemory(CudaContext context, long requested, String call, int result) {
         long[] free = new long[1];
         long[] total = new long[1];
-        String freeText = JCudaDriver.cuMemGetInfo(free, total) == CUresult.CUDA_SUCCESS
+        String freeText = Driver.call(() -> JCudaDriver.cuMemGetInfo(free, total)) == CUresult.CUDA_SUCCESS
                 ? String.format(Locale.ROOT, "%d bytes (%s) free of %d (%s)", free[0], gib(free[0]), total[0], gib(total[0]))
                 : "free memory unknown";
         return new CudaException(CudaError.CUDA_ERROR_OUT_OF_MEMORY, result, call, String.format(Locale.ROOT,
@@ -121,7 +121,7 @@ public final class DeviceBuffer extends ContextResource {
         context.makeCurrent();
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment native_ = source.isNative() ? source : arena.allocate(source.byteSize(), 256).copyFrom(source);
-            Driver.check(JCudaDriver.cuMemcpyHtoD(pointer.plus(offset), HostPointer.to(native_), source.byteSize()),
+            Driver.check(() -> JCudaDriver.cuMemcpyHtoD(pointer.plus(offset), HostPointer.to(native_), source.byteSize()),
                     copyCall("cuMemcpyHtoD", source.byteSize()));
             // From pageable memory cuMemcpyHtoD returns once the bytes are staged, before the DMA
             // lands; work on our non-blocking streams does not wait for the default stream, so wait here.
@@ -130,7 +130,7 @@ public final class DeviceBuffer extends ContextResource {
     }
 
     private static void waitForDefaultStream() {
-        Driver.check(JCudaDriver.cuStreamSynchronize(null), "cuStreamSynchronize(default stream)");
+        Driver.check(() -> JCudaDriver.cuStreamSynchronize(null), "cuStreamSynchronize(default stream)");
     }
 
     /**
@@ -142,7 +142,7 @@ public final class DeviceBuffer extends ContextResource {
         Objects.checkFromIndexSize(offset, source.byteSize(), byteSize);
         ensureUsable();
         context.makeCurrent();
-        Driver.check(JCudaDriver.cuMemcpyHtoDAsync(pointer.plus(offset), HostPointer.to(source), source.byteSize(),
+        Driver.check(() -> JCudaDriver.cuMemcpyHtoDAsync(pointer.plus(offset), HostPointer.to(source), source.byteSize(),
                 stream.handle()), copyCall("cuMemcpyHtoDAsync", source.byteSize()));
     }
 
@@ -153,7 +153,7 @@ public final class DeviceBuffer extends ContextResource {
         context.makeCurrent();
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment native_ = destination.isNative() ? destination : arena.allocate(destination.byteSize(), 256);
-            Driver.check(JCudaDriver.cuMemcpyDtoH(HostPointer.to(native_), pointer.plus(offset), destination.byteSize()),
+            Driver.check(() -> JCudaDriver.cuMemcpyDtoH(HostPointer.to(native_), pointer.plus(offset), destination.byteSize()),
                     copyCall("cuMemcpyDtoH", destination.byteSize()));
             if (native_ != destination) {
                 destination.copyFrom(native_);
@@ -166,7 +166,7 @@ public final class DeviceBuffer extends ContextResource {
         Objects.checkFromIndexSize(offset, destination.byteSize(), byteSize);
         ensureUsable();
         context.makeCurrent();
-        Driver.check(JCudaDriver.cuMemcpyDtoHAsync(HostPointer.to(destination), pointer.plus(offset),
+        Driver.check(() -> JCudaDriver.cuMemcpyDtoHAsync(HostPointer.to(destination), pointer.plus(offset),
                 destination.byteSize(), stream.handle()), copyCall("cuMemcpyDtoHAsync", destination.byteSize()));
     }
 
@@ -175,7 +175,7 @@ public final class DeviceBuffer extends ContextResource {
         Objects.checkFromIndexSize(offset, source.byteSize(), byteSize);
         ensureUsable();
         context.makeCurrent();
-        Driver.check(JCudaDriver.cuMemcpyDtoDAsync(pointer.plus(offset), source.pointer(), source.byteSize(),
+        Driver.check(() -> JCudaDriver.cuMemcpyDtoDAsync(pointer.plus(offset), source.pointer(), source.byteSize(),
                 stream.handle()), copyCall("cuMemcpyDtoDAsync", source.byteSize()));
     }
 
@@ -183,7 +183,7 @@ public final class DeviceBuffer extends ContextResource {
     public void fill(byte value) {
         ensureUsable();
         context.makeCurrent();
-        Driver.check(JCudaDriver.cuMemsetD8(pointer, value, byteSize), copyCall("cuMemsetD8", byteSize));
+        Driver.check(() -> JCudaDriver.cuMemsetD8(pointer, value, byteSize), copyCall("cuMemsetD8", byteSize));
         // cuMemsetD8 on device memory is asynchronous with respect to the host (CUDA "API
         // synchronization behavior"); "and waits" is this method's contract.
         waitForDefaultStream();
@@ -192,7 +192,7 @@ public final class DeviceBuffer extends ContextResource {
     /** Frees the memory; {@link #close()} on a view just ends that window. */
     @Override
     void destroy() {
-        Driver.check(JCudaDriver.cuMemFree(pointer), copyCall("cuMemFree", byteSize));
+        Driver.check(() -> JCudaDriver.cuMemFree(pointer), copyCall("cuMemFree", byteSize));
     }
 
     private void ensureUsable() {

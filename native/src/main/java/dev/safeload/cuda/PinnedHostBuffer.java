@@ -40,7 +40,7 @@ public final class PinnedHostBuffer extends ContextResource {
         }
         context.makeCurrent();
         HostPointer pointer = new HostPointer();
-        Driver.check(JCudaDriver.cuMemHostAlloc(pointer, bytes, JCudaDriver.CU_MEMHOSTALLOC_PORTABLE),
+        Driver.check(() -> JCudaDriver.cuMemHostAlloc(pointer, bytes, JCudaDriver.CU_MEMHOSTALLOC_PORTABLE),
                 String.format(Locale.ROOT, "cuMemHostAlloc(%d bytes, PORTABLE)", bytes));
         return new PinnedHostBuffer(context, pointer, bytes);
     }
@@ -68,7 +68,7 @@ public final class PinnedHostBuffer extends ContextResource {
     @Override
     void destroy() {
         access.close();
-        Driver.check(JCudaDriver.cuMemFreeHost(pointer), "cuMemFreeHost");
+        Driver.check(() -> JCudaDriver.cuMemFreeHost(pointer), "cuMemFreeHost");
     }
 
     @Override

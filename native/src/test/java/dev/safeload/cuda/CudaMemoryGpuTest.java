@@ -109,6 +109,28 @@ class CudaMemoryGpuTest {
     }
 
     @Test
+    void jcudaExceptionsSwitchedOnByOtherCodeChangeNothing() {
+        // The switch is process-wide: a user's own JCuda code may turn it on.
+        jcuda.driver.JCudaDriver.setExceptionsEnabled(true);
+        try (PinnedHostBuffer pinned = context.allocatePinned(16 << 20);
+             DeviceBuffer target = context.allocate(16 << 20);
+             CudaStream stream = context.createStream();
+             CudaEvent copied = context.createEvent()) {
+            target.copyFromHostAsync(pinned.segment(), 0, stream);
+            copied.record(stream);
+            copied.isComplete(); // CUDA_ERROR_NOT_READY must come back as false, not as JCuda's exception
+            copied.synchronize();
+            assertTrue(copied.isComplete());
+            long tooMuch = context.device().totalMemory() + (1L << 30);
+            CudaException e = assertThrows(CudaException.class, () -> context.allocate(tooMuch));
+            assertEquals(CudaError.CUDA_ERROR_OUT_OF_MEMORY, e.kind());
+            assertTrue(e.getMessage().contains("asked for " + tooMuch + " bytes"), e.getMessage());
+        } finally {
+            jcuda.driver.JCudaDriver.setExceptionsEnabled(false);
+        }
+    }
+
+    @Test
     void pinnedSegmentIsInaccessibleAfterClose() {
         PinnedHostBuffer pinned = context.allocatePinned(4096);
         MemorySegment segment = pinned.segment();

@@ -51,7 +51,7 @@ public final class ConversionKernels implements AutoCloseable {
         Pointer parameters = Pointer.to(Pointer.to(new long[] {source}), Pointer.to(new long[] {target}),
                 Pointer.to(new long[] {elements}));
         stream.context().makeCurrent();
-        Driver.check(JCudaDriver.cuLaunchKernel(module.function(conversion.kernel()), blocks, 1, 1, BLOCK, 1, 1, 0,
+        Driver.check(() -> JCudaDriver.cuLaunchKernel(module.function(conversion.kernel()), blocks, 1, 1, BLOCK, 1, 1, 0,
                 stream.handle(), parameters, null), String.format(Locale.ROOT, "cuLaunchKernel(%s, %d elements)",
                 conversion.kernel(), elements));
     }

@@ -81,8 +81,15 @@ public final class UploadPipeline {
                     failure.get().addSuppressed(e);
                 }
             }
+            // Every buffer is freed even when one free fails; the first failure is reported.
             for (CopyEngine.Staging staging : all) {
-                staging.close();
+                try {
+                    staging.close();
+                } catch (RuntimeException | Error e) {
+                    if (!failure.compareAndSet(null, e)) {
+                        failure.get().addSuppressed(e);
+                    }
+                }
             }
         }
         Throwable problem = failure.get();
