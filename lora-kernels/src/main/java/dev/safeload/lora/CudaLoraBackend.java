@@ -10,12 +10,14 @@ import dev.safeload.cuda.CudaDataType;
 import dev.safeload.cuda.CudaStream;
 import dev.safeload.cuda.DeviceBuffer;
 import dev.safeload.cuda.DeviceMatrix;
+import dev.safeload.lora.internal.Cleanup;
 import dev.safeload.lora.internal.CpuKernels;
 import dev.safeload.lora.internal.CudaAdapterPool;
 import dev.safeload.lora.internal.Numerics;
 import dev.safeload.lora.internal.StagingArena;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Objects;
@@ -42,7 +44,6 @@ import java.util.concurrent.Executors;
  * <p>One thread uses a backend at a time, like the cuBLAS handle it owns.
  */
 public final class CudaLoraBackend implements LoraBackend {
-    private static final long STAGING_SYNC_BYTES = 512L << 20;
     private final CudaContext context;
     private final boolean ownsContext;
     private final CudaStream stream;
@@ -52,9 +53,11 @@ public final class CudaLoraBackend implements LoraBackend {
     private ExecutorService hostThreads;
     /** Device copies of prepared steps' factors: {left, right} in the target's dtype. */
     private final java.util.IdentityHashMap<MergeTarget.Step, DeviceBuffer[]> resident = new java.util.IdentityHashMap<>();
+    /** Pools made here: their modules must be freed while the stream still exists, so {@link #close()} closes them first. */
+    private final List<CudaAdapterPool> pools = new ArrayList<>();
     private boolean closed;
 
-    private CudaLoraBackend(CudaContext context, boolean ownsContext) {
+    private CudaLoraBackend(CudaContext context, boolean ownsContext, long stagingChunkBytes, int stagingChunks) {
         this.context = context;
         this.ownsContext = ownsContext;
         CudaStream s = null;
@@ -78,7 +81,11 @@ public final class CudaLoraBackend implements LoraBackend {
         }
         this.stream = s;
         this.blas = h;
-        this.staging = new StagingArena(context, stream);
+        this.staging = new StagingArena(context, stream, stagingChunkBytes, stagingChunks);
+    }
+
+    private CudaLoraBackend(CudaContext context, boolean ownsContext) {
+        this(context, ownsContext, StagingArena.CHUNK_BYTES, StagingArena.RING_CHUNKS);
     }
 
     /** A backend on device {@code ordinal}, owning its context, stream and cuBLAS handle. */
@@ -93,6 +100,11 @@ public final class CudaLoraBackend implements LoraBackend {
     /** A backend in the caller's context (which it leaves open on close), with its own stream and handle. */
     public static CudaLoraBackend in(CudaContext context) {
         return new CudaLoraBackend(Objects.requireNonNull(context, "context"), false);
+    }
+
+    /** As {@link #in(CudaContext)} with a staging ring of {@code chunks} chunks of {@code chunkBytes} (tests use small ones). */
+    static CudaLoraBackend in(CudaContext context, long stagingChunkBytes, int stagingChunks) {
+        return new CudaLoraBackend(Objects.requireNonNull(context, "context"), false, stagingChunkBytes, stagingChunks);
     }
 
     /** Whether a CUDA device and cuBLAS are usable. Never throws. */
@@ -189,13 +201,17 @@ public final class CudaLoraBackend implements LoraBackend {
         CudaDataType type = cudaType(p);
         int k = step.k();
         DeviceBuffer[] prepared = resident.get(step);
-        DeviceBuffer left = prepared != null ? prepared[0] : stage(step.left(), p);
-        DeviceBuffer right = prepared != null ? prepared[1] : stage(step.right(), p);
-        // Row-major W (rows×cols) is column-major (cols×rows), ld = cols; likewise right (k×cols) is
-        // column-major cols×k (ld = cols) and left (rows×k) is column-major k×rows (ld = k).
-        blas.gemmEx(CublasOperation.N, CublasOperation.N, t.cols(), t.rows(), k, sign,
-                new DeviceMatrix(right, type, t.cols()), new DeviceMatrix(left, type, k), 1.0,
-                new DeviceMatrix(w.buffer(), type, t.cols()), CublasComputeType.COMPUTE_32F);
+        try {
+            DeviceBuffer left = prepared != null ? prepared[0] : stage(step.left(), p);
+            DeviceBuffer right = prepared != null ? prepared[1] : stage(step.right(), p);
+            // Row-major W (rows×cols) is column-major (cols×rows), ld = cols; likewise right (k×cols) is
+            // column-major cols×k (ld = cols) and left (rows×k) is column-major k×rows (ld = k).
+            blas.gemmEx(CublasOperation.N, CublasOperation.N, t.cols(), t.rows(), k, sign,
+                    new DeviceMatrix(right, type, t.cols()), new DeviceMatrix(left, type, k), 1.0,
+                    new DeviceMatrix(w.buffer(), type, t.cols()), CublasComputeType.COMPUTE_32F);
+        } finally {
+            staging.recordUses(); // the GEMM (or nothing, if it failed) is the last reader of the staged factors
+        }
     }
 
     @Override
@@ -205,31 +221,50 @@ public final class CudaLoraBackend implements LoraBackend {
                 continue;
             }
             MergeTarget.Step step = t.steps().getFirst();
-            DeviceBuffer left = context.allocate((long) step.left().length * t.precision().byteSize());
-            DeviceBuffer right = context.allocate((long) step.right().length * t.precision().byteSize());
-            resident.put(step, new DeviceBuffer[] {left, right});
-            left.copyFromDeviceAsync(stage(step.left(), t.precision()), 0, stream);
-            right.copyFromDeviceAsync(stage(step.right(), t.precision()), 0, stream);
+            resident.put(step, residentFactors(step, t.precision()));
+        }
+    }
+
+    /**
+     * Device copies of one step's factors, queued; on any failure neither stays allocated, so no
+     * step is ever resident with factors that were not copied in.
+     */
+    private DeviceBuffer[] residentFactors(MergeTarget.Step step, Precision p) {
+        DeviceBuffer left = null;
+        DeviceBuffer right = null;
+        try {
+            left = context.allocate((long) step.left().length * p.byteSize());
+            right = context.allocate((long) step.right().length * p.byteSize());
+            left.copyFromDeviceAsync(stage(step.left(), p), 0, stream);
+            right.copyFromDeviceAsync(stage(step.right(), p), 0, stream);
+            return new DeviceBuffer[] {left, right};
+        } catch (RuntimeException e) {
+            // A copy into left may be queued: let it finish before the memory is freed, even if waiting fails.
+            new Cleanup(e).run(stream::synchronize).close(left, right).rethrow();
+            throw e;
+        } finally {
+            staging.recordUses();
         }
     }
 
     @Override
     public void release(MergePlan plan) {
         synchronize();
+        Cleanup cleanup = new Cleanup();
         for (MergeTarget t : plan.targets().values()) {
             DeviceBuffer[] buffers = resident.remove(t.steps().getFirst());
             if (buffers != null) {
-                buffers[0].close();
-                buffers[1].close();
+                cleanup.close(buffers);
             }
         }
+        cleanup.rethrow();
     }
 
-    /** Rounds fp32 values to {@code p} into pinned memory and queues their upload. */
+    /**
+     * Rounds fp32 values to {@code p} into pinned memory and queues their upload; the caller queues
+     * the readers and then calls {@link StagingArena#recordUses()}.
+     */
     DeviceBuffer stage(float[] values, Precision p) {
-        if (staging.used() > STAGING_SYNC_BYTES) {
-            synchronize(); // bound pinned + device staging for very long queues; one sync per ~1000 modules
-        }
         StagingArena.Piece piece = staging.allocate((long) values.length * p.byteSize());
         Numerics.store(values, 0, piece.host(), p, 0, values.length);
         return piece.upload();
@@ -261,7 +296,12 @@ public final class CudaLoraBackend implements LoraBackend {
     public WeightBuffer copy(WeightBuffer weight) {
         DeviceWeight w = device(weight);
         DeviceBuffer copy = context.allocate(w.buffer().byteSize());
-        copy.copyFromDeviceAsync(w.buffer(), 0, stream);
+        try {
+            copy.copyFromDeviceAsync(w.buffer(), 0, stream);
+        } catch (RuntimeException e) {
+            new Cleanup(e).close(copy).rethrow();
+            throw e;
+        }
         return new DeviceWeight(w.spec(), copy, true);
     }
 
@@ -284,7 +324,7 @@ public final class CudaLoraBackend implements LoraBackend {
     @Override
     public void synchronize() {
         stream.synchronize();
-        staging.reset();
+        staging.trim();
     }
 
     @Override
@@ -292,33 +332,37 @@ public final class CudaLoraBackend implements LoraBackend {
         if (precision == Precision.F32) {
             throw LoraException.of(LoraError.WrongDtype, "the CUDA adapter pool serves F16 or BF16 activations, not F32");
         }
-        return new CudaAdapterPool(base, capacityBytes, this, blas, cudaType(precision), groupedGemm);
+        pools.removeIf(CudaAdapterPool::isClosed);
+        CudaAdapterPool pool = new CudaAdapterPool(base, capacityBytes, this, blas, cudaType(precision), groupedGemm);
+        pools.add(pool);
+        return pool;
     }
 
+    /**
+     * Closes the adapter pools made here (their modules are freed after the queued work that reads
+     * them), then everything this backend owns. Each step runs even when an earlier one fails; the
+     * first failure is thrown with the later ones suppressed in it.
+     */
     @Override
     public void close() {
         if (closed) {
             return;
         }
         closed = true;
-        try {
-            stream.synchronize();
-        } finally {
-            resident.values().forEach(b -> {
-                b[0].close();
-                b[1].close();
-            });
-            resident.clear();
-            staging.close();
-            blas.close();
-            stream.close();
-            if (hostThreads != null) {
-                hostThreads.shutdownNow();
-            }
-            if (ownsContext) {
-                context.close();
-            }
+        Cleanup cleanup = new Cleanup();
+        pools.forEach(cleanup::close);
+        pools.clear();
+        cleanup.run(stream::synchronize);
+        resident.values().forEach(cleanup::close);
+        resident.clear();
+        cleanup.close(staging, blas, stream);
+        if (hostThreads != null) {
+            cleanup.run(hostThreads::shutdownNow);
         }
+        if (ownsContext) {
+            cleanup.close(context);
+        }
+        cleanup.rethrow();
     }
 
     /** The cuBLAS element type of a precision. */

@@ -80,9 +80,9 @@ public final class CudaAdapterPool extends LruAdapterPool<DeviceBuffer> {
 
     @Override
     protected void free(DeviceBuffer module) {
-        backend.synchronize(); // queued GEMMs may still read it
         shapes.remove(module);
-        module.close();
+        // Queued GEMMs may still read it; if waiting fails (the stream broke) the memory is freed all the same.
+        new Cleanup().run(backend::synchronize).close(module).rethrow();
     }
 
     @Override
@@ -96,12 +96,12 @@ public final class CudaAdapterPool extends LruAdapterPool<DeviceBuffer> {
 
     @Override
     public void close() {
-        super.close();
+        Cleanup cleanup = new Cleanup().run(super::close);
         if (scratch != null) {
-            backend.synchronize();
-            scratch.close();
+            cleanup.run(backend::synchronize).close(scratch);
             scratch = null;
         }
+        cleanup.rethrow();
     }
 
     /** One segment's operands. */
@@ -141,7 +141,11 @@ public final class CudaAdapterPool extends LruAdapterPool<DeviceBuffer> {
             return;
         }
         if (grouped) {
-            groupedShrinkExpand(work);
+            try {
+                groupedShrinkExpand(work);
+            } finally {
+                backend.stagingArena().recordUses(); // the expand GEMM is the last reader of the pointer arrays
+            }
         } else {
             for (Work w : work) {
                 blas.gemmEx(CublasOperation.T, CublasOperation.N, w.f().k(), w.rows(), w.f().in(), 1.0,
@@ -179,7 +183,7 @@ public final class CudaAdapterPool extends LruAdapterPool<DeviceBuffer> {
                 pointers(expandPointers[2]), type, CublasComputeType.COMPUTE_32F);
     }
 
-    /** A device array of device addresses, staged through pinned memory on the stream. */
+    /** A device array of device addresses, staged through pinned memory on the stream; the caller records its uses. */
     private DeviceBuffer pointers(long[] addresses) {
         StagingArena.Piece piece = backend.stagingArena().allocate((long) addresses.length * Long.BYTES);
         MemorySegment.copy(addresses, 0, piece.host(), ValueLayout.JAVA_LONG_UNALIGNED, 0, addresses.length);

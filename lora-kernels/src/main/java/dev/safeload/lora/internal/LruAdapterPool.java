@@ -69,7 +69,7 @@ public abstract class LruAdapterPool<M> implements AdapterPool {
                 modules.put(f.weightName(), upload(f));
             }
         } catch (RuntimeException e) {
-            modules.values().forEach(this::free);
+            freeAll(modules.values(), new Cleanup(e));
             throw e;
         }
         resident.put(id, new Resident<>(modules, bytes));
@@ -82,9 +82,17 @@ public abstract class LruAdapterPool<M> implements AdapterPool {
         if (r == null) {
             return false;
         }
-        r.modules().values().forEach(this::free);
         usedBytes -= r.bytes();
+        freeAll(r.modules().values(), new Cleanup());
         return true;
+    }
+
+    /** Frees every module even if freeing one fails, then throws the first failure. */
+    private void freeAll(Collection<M> modules, Cleanup cleanup) {
+        for (M m : modules) {
+            cleanup.run(() -> free(m));
+        }
+        cleanup.rethrow();
     }
 
     @Override
@@ -149,11 +157,18 @@ public abstract class LruAdapterPool<M> implements AdapterPool {
     @Override
     public void close() {
         if (!closed) {
-            for (String id : List.copyOf(resident.keySet())) {
-                unload(id);
-            }
             closed = true;
+            Cleanup cleanup = new Cleanup();
+            for (String id : List.copyOf(resident.keySet())) {
+                cleanup.run(() -> unload(id));
+            }
+            cleanup.rethrow();
         }
+    }
+
+    /** Whether {@link #close()} was called. */
+    public final boolean isClosed() {
+        return closed;
     }
 
     private void checkOpen() {

@@ -1,0 +1,59 @@
+package dev.safeload.lora.internal;
+
+/**
+ * Runs every release step of a teardown even when one of them fails: the first failure is kept and
+ * thrown at the end, later ones are added to it as suppressed (the rule try-with-resources applies,
+ * JLS 14.20.3), so one failing {@code close()} never leaves the resources after it allocated.
+ */
+public final class Cleanup {
+    private RuntimeException failure;
+
+    /** A teardown with nothing failed yet. */
+    public Cleanup() {}
+
+    /** A teardown after {@code failure}: later failures are added to it, and {@link #rethrow()} throws it. */
+    public Cleanup(RuntimeException failure) {
+        this.failure = failure;
+    }
+
+    /** Runs {@code step}, keeping its failure. */
+    public Cleanup run(Runnable step) {
+        try {
+            step.run();
+        } catch (RuntimeException e) {
+            if (failure == null) {
+                failure = e;
+            } else if (failure != e) {
+                failure.addSuppressed(e);
+            }
+        }
+        return this;
+    }
+
+    /** Closes each non-null resource, keeping their failures. */
+    public Cleanup close(AutoCloseable... resources) {
+        for (AutoCloseable r : resources) {
+            if (r != null) {
+                run(() -> closeUnchecked(r));
+            }
+        }
+        return this;
+    }
+
+    /** Throws the first failure, with the later ones suppressed in it; returns if nothing failed. */
+    public void rethrow() {
+        if (failure != null) {
+            throw failure;
+        }
+    }
+
+    private static void closeUnchecked(AutoCloseable r) {
+        try {
+            r.close();
+        } catch (RuntimeException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new IllegalStateException("closing " + r + " failed", e);
+        }
+    }
+}
