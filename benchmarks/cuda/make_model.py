@@ -5,7 +5,9 @@ BF16 MLP matrices, and small F32 norms (so small tensors are packed too). Bytes 
 (generated once per shape and reused: the benchmark moves bytes, it does not compute on them).
 The header follows the format's rules (little-endian u64 length, JSON padded with spaces to a
 multiple of 8, contiguous data_offsets), so the reference reader loads it.
-Usage: python3 make_model.py PATH SIZE_GIB
+Usage: python3 make_model.py PATH SIZE_GIB [HIDDEN]
+HIDDEN (default 4096; the MLP is 43/16 of it, 11008 at 4096) is for the smoke run against the CUDA
+emulator, where a 4096-wide layer (300 MiB) is more than a 64 MiB file needs.
 """
 import json
 import os
@@ -15,7 +17,8 @@ import sys
 import numpy as np
 
 path, size_gib = sys.argv[1], float(sys.argv[2])
-hidden, mlp = 4096, 11008
+hidden = int(sys.argv[3]) if len(sys.argv) > 3 else 4096
+mlp = hidden * 11008 // 4096
 layer = [("q_proj", "BF16", [hidden, hidden]), ("k_proj", "BF16", [hidden, hidden]),
          ("v_proj", "BF16", [hidden, hidden]), ("o_proj", "BF16", [hidden, hidden]),
          ("up_proj", "BF16", [mlp, hidden]), ("down_proj", "BF16", [hidden, mlp]),

@@ -1,20 +1,45 @@
-"""Prints the LoRA benchmark tables from the JMH JSON files in a results folder (run-cpu.sh / run-gpu.sh).
+"""Prints the LoRA benchmark tables from a results folder (run-cpu.sh, or benchmarks/gpu/run.sh's lora/).
 
 usage: report.py RESULTS_DIR
+
+Reads, where present: jmh-cpu-merge.json, jmh-cpu-serving.json, jmh-gpu-merge.json,
+jmh-gpu-serving.json (JMH JSON), ceilings.log (RESULT lines of CudaUploadBench d2d: the HBM
+roofline), peft.json (peft_bench.py) and device.txt (CudaUploadBench device). Every figure is put
+beside a ceiling or a peer measured in the same run. When device.txt names the CUDA emulator, every
+table says so: its figures are host loops, not measurements.
 """
 import json
 import os
+import re
 import sys
 
-HIDDEN, MLP = 4096, 11008
-LAYER_ELEMENTS = 4 * HIDDEN * HIDDEN + 3 * HIDDEN * MLP  # q, k, v, o + gate, up, down
+EMULATOR_BANNER = "**EMULATOR — not a measurement** (the CUDA emulator runs on host memory with naive loops; " \
+                  "these figures only show that the scripts run)\n"
+
+
+def layer_elements(hidden, mlp):
+    return 4 * hidden * hidden + 3 * hidden * mlp  # q, k, v, o + gate, up, down
 
 
 def load(path):
     if not os.path.exists(path):
         return []
     with open(path) as f:
-        return json.load(f)
+        text = f.read().strip()
+    return json.loads(text) if text else []
+
+
+def is_emulator(out):
+    path = os.path.join(out, "device.txt")
+    return os.path.exists(path) and "emulator" in open(path).read().lower()
+
+
+def error(metric):
+    """JMH's error bar; it writes the string "NaN" when there was only one iteration."""
+    try:
+        return float(metric["scoreError"])
+    except (TypeError, ValueError):
+        return float("nan")
 
 
 def by(rows, name, **params):
@@ -24,25 +49,59 @@ def by(rows, name, **params):
     return None
 
 
-def merge_table(rows, title, merge_names, ceiling_name):
+def best_rate(path, prefix):
+    """Highest GB/s of the RESULT lines whose name starts with prefix."""
+    if not os.path.exists(path):
+        return None
+    rates = [float(m.group(2)) for m in (re.match(r"RESULT (\S+) ([\d.]+)", line) for line in open(path))
+             if m and m.group(1).startswith(prefix)]
+    return max(rates) if rates else None
+
+
+def peft_results(out):
+    path = os.path.join(out, "peft.json")
+    if not os.path.exists(path):
+        return {}
+    with open(path) as f:
+        p = json.load(f)
+    # One entry per dtype; older files held a single result.
+    return {r["dtype"]: r for r in p.get("results", [p])}
+
+
+def merge_table(rows, title, merge_names, ceiling_name, roofline=None, peft=None):
     if not rows:
         return
+    peft = peft or {}
     print(f"### {title}\n")
-    print("| dtype | layers | row | ms per op | ms per layer | GB/s (read W + write W) | vs ceiling |")
-    print("|---|---|---|---|---|---|---|")
+    print("| dtype | layers | shape (hidden, MLP) | row | ms per op | ms per layer | GB/s (read W + write W) "
+          "| vs ceiling (same weights, same run) | vs D2D roofline | vs peft (peft time / ours) |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for dtype in ("F16", "BF16"):
-        layers_seen = sorted({int(r["params"]["layers"]) for r in rows if r["params"].get("dtype") == dtype})
-        for layers in layers_seen:
-            ceiling = by(rows, ceiling_name, dtype=dtype, layers=layers)
-            moved = 2 * 2 * LAYER_ELEMENTS * layers  # bytes read + written, 2-byte elements
+        of_dtype = [r for r in rows if r["params"].get("dtype") == dtype]
+        for key in sorted({(int(r["params"]["layers"]), r["params"].get("hidden", "4096"), r["params"].get("mlp", "11008"))
+                           for r in of_dtype}):
+            layers, hidden, mlp = key
+            shape = {"layers": layers} | ({"hidden": hidden, "mlp": mlp} if "hidden" in of_dtype[0]["params"] else {})
+            ceiling = by(rows, ceiling_name, dtype=dtype, **shape)
+            moved = 2 * 2 * layer_elements(int(hidden), int(mlp)) * layers  # bytes read + written, 2-byte elements
+            p = peft.get(dtype)
+            same_shape = p and p["layers"] == layers and p.get("hidden", 4096) == int(hidden)
             for name in merge_names + [ceiling_name]:
-                m = by(rows, name, dtype=dtype, layers=layers)
+                m = by(rows, name, dtype=dtype, **shape)
                 if m is None:
                     continue
                 ms = m["score"]
                 gbs = moved / (ms / 1e3) / 1e9
-                ratio = f"{ms / ceiling['score']:.2f}x the ceiling's time" if ceiling and name != ceiling_name else "1 (ceiling)"
-                print(f"| {dtype} | {layers} | {name} | {ms:.1f} ± {m['scoreError']:.1f} | {ms / layers:.1f} | {gbs:.2f} | {ratio} |")
+                if name == ceiling_name:
+                    ratio = "1 (ceiling)"
+                elif ceiling:
+                    ratio = f"{ceiling['score'] / ms:.2f} ({ms / ceiling['score']:.2f}x its time)"
+                else:
+                    ratio = ""
+                vs_roof = f"{gbs / roofline:.2f}" if roofline else ""
+                vs_peft = f"{p['merge_ms'] / ms:.2f}x" if same_shape and name != ceiling_name else ""
+                print(f"| {dtype} | {layers} | {hidden}, {mlp} | {name} | {ms:.2f} ± {error(m):.2f} | {ms / layers:.2f} "
+                      f"| {gbs:.1f} | {ratio} | {vs_roof} | {vs_peft} |")
     print()
 
 
@@ -56,29 +115,73 @@ def serving_table(rows, title):
         if not r["benchmark"].endswith(".loraApply"):
             continue
         p = r["params"]
-        base = by(rows, "mergedMatmul", adapters=p["adapters"], tokens=p["tokens"])
+        base = by(rows, "mergedMatmul", **p)
         apply = r["primaryMetric"]
-        print(f"| {p['tokens']} | {p['adapters']} | {base['score']:.0f} ± {base['scoreError']:.0f} | "
-              f"{apply['score']:.0f} ± {apply['scoreError']:.0f} | {100 * apply['score'] / base['score']:.1f} % |")
+        if base is None:
+            print(f"| {p['tokens']} | {p['adapters']} | (missing) | {apply['score']:.0f} ± {error(apply):.0f} | |")
+            continue
+        print(f"| {p['tokens']} | {p['adapters']} | {base['score']:.0f} ± {error(base):.0f} | "
+              f"{apply['score']:.0f} ± {error(apply):.0f} | {100 * apply['score'] / base['score']:.1f} % |")
     print()
+
+
+def peft_table(peft, roofline):
+    if not peft:
+        return
+    print("### peft on the same device (peft_bench.py: merge_adapter() of every module, then unmerge)\n")
+    print("| dtype | layers | hidden, MLP | device | peft merge_adapter ms (best) | torch copy of the same weights ms "
+          "| peft vs its copy ceiling | torch copy GB/s vs D2D roofline |")
+    print("|---|---|---|---|---|---|---|---|")
+    for dtype, p in peft.items():
+        copy_gbs = 2 * p["weight_bytes"] / (p["copy_ms"] / 1e3) / 1e9
+        vs_roof = f"{copy_gbs / roofline:.2f}" if roofline else ""
+        print(f"| {dtype} | {p['layers']} | {p.get('hidden', 4096)}, {p.get('mlp', 11008)} | {p.get('device', 'cuda')} "
+              f"| {p['merge_ms']:.1f} | {p['copy_ms']:.1f} | {p['copy_ms'] / p['merge_ms']:.2f} | {vs_roof} |")
+    print()
+
+
+def cpu_vs_gpu(cpu_rows, gpu_rows):
+    """Per-layer merge time of the CPU backend beside the CUDA backend's, same dtype and shape, same run."""
+    if not cpu_rows or not gpu_rows:
+        return
+    lines = []
+    for dtype in ("F16", "BF16"):
+        cpu = [r for r in cpu_rows if r["benchmark"].endswith(".merge") and r["params"].get("dtype") == dtype]
+        gpu = [r for r in gpu_rows if r["benchmark"].endswith(".mergeResident") and r["params"].get("dtype") == dtype]
+        if not cpu or not gpu:
+            continue
+        c, g = cpu[0], gpu[0]
+        if g["params"].get("hidden", "4096") != "4096":
+            continue  # the CPU benchmark has Llama-2-7B's widths only
+        c_ms = c["primaryMetric"]["score"] / int(c["params"]["layers"])
+        g_ms = g["primaryMetric"]["score"] / int(g["params"]["layers"])
+        lines.append(f"| {dtype} | {c_ms:.1f} | {g_ms:.2f} | {c_ms / g_ms:.0f}x |")
+    if lines:
+        print("### CUDA merge against the CPU backend on the same machine (per 7B layer)\n")
+        print("| dtype | CPU merge ms per layer (all cores) | CUDA mergeResident ms per layer | CUDA speed-up |")
+        print("|---|---|---|---|")
+        print("\n".join(lines) + "\n")
 
 
 def main():
     out = sys.argv[1]
-    merge_table(load(os.path.join(out, "jmh-cpu-merge.json")), "CPU merge (7B-shaped layers, rank 16, in place)",
-                ["merge"], "readWriteCeiling")
+    if is_emulator(out):
+        print(EMULATOR_BANNER)
+    roofline = best_rate(os.path.join(out, "ceilings.log"), "d2d_copy")
+    peft = peft_results(out)
+    cpu_merge = load(os.path.join(out, "jmh-cpu-merge.json"))
+    gpu_merge = load(os.path.join(out, "jmh-gpu-merge.json"))
+    merge_table(cpu_merge, "CPU merge (7B-shaped layers, rank 16, in place)", ["merge"], "readWriteCeiling")
     serving_table(load(os.path.join(out, "jmh-cpu-serving.json")), "CPU serving without merging (4096x4096 F16, rank 16)")
-    merge_table(load(os.path.join(out, "jmh-gpu-merge.json")), "GPU merge (7B-shaped, rank 16, in place on device)",
-                ["mergeResident", "mergeWithUpload"], "deviceCopyCeiling")
-    serving_table(load(os.path.join(out, "jmh-gpu-serving.json")), "GPU serving without merging (4096x4096 F16, rank 16)")
-    peer = os.path.join(out, "peft.json")
-    if os.path.exists(peer):
-        with open(peer) as f:
-            p = json.load(f)
-        print("### peft on the same GPU\n")
-        print("| layers | dtype | peft merge_adapter ms | torch copy ceiling ms |")
-        print("|---|---|---|---|")
-        print(f"| {p['layers']} | {p['dtype']} | {p['merge_ms']:.1f} | {p['copy_ms']:.1f} |\n")
+    if roofline:
+        print(f"D2D roofline (one large device-to-device copy, CudaUploadBench d2d, best run): **{roofline:.1f} GB/s** "
+              "read + written.\n")
+    merge_table(gpu_merge, "GPU merge (7B-shaped, rank 16, in place on device)", ["mergeResident", "mergeWithUpload"],
+                "deviceCopyCeiling", roofline, peft)
+    cpu_vs_gpu(cpu_merge, gpu_merge)
+    serving_table(load(os.path.join(out, "jmh-gpu-serving.json")), "GPU serving without merging (F16 q_proj, rank 16)")
+    peft_table(peft, roofline)
 
 
-main()
+if __name__ == "__main__":
+    main()

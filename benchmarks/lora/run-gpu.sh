@@ -1,41 +1,19 @@
 #!/usr/bin/env bash
-# GPU LoRA benchmarks, for a machine with an NVIDIA GPU (not run in the session that wrote them):
-#  1. the GPU tests of lora-kernels (CUDA against the CPU reference) must pass first;
-#  2. JMH: merge of a whole 7B-shaped set (32 layers, rank 16) in place on device weights, with
-#     factors resident and with their upload, against a device-to-device copy of the same bytes
-#     (the HBM ceiling, measured in the same run); serving 1/8/64 adapters against the merged matmul;
-#  3. the peft peer (peft_bench.py) on the same GPU, if torch + transformers + peft are installed.
+# GPU LoRA tests and benchmarks: now a thin wrapper over benchmarks/gpu/run.sh, the one entry point
+# for every GPU result (its header has the details and the recommended device calls). It runs the
+# GPU tests (CUDA against the CPU reference, the peft checks), then the LoRA phase: the D2D roofline,
+# the JMH merge of a 7B-shaped set and the serving overhead for 1/8/64 adapters, the CPU merge on the
+# same machine, and peft_bench.py; tables in OUT/results.md.
 #
-#   benchmarks/lora/run-gpu.sh [--quick] [--layers N] [--no-build] [--out DIR]
+#   benchmarks/lora/run-gpu.sh
+#
+# Environment: LORA_LAYERS (7B layers merged per operation, default 32: 12.9 GB of device memory),
+# OUT (default bench-out/lora-gpu-<UTC time>), SKIP_TESTS=1 (benchmarks alone), SMOKE=1 (the CUDA
+# emulator smoke run). Where Maven is installed it runs `benchmarks/gpu/run.sh prepare` first
+# (NO_BUILD=1 to use .gpu/ as it is); the GPU machine has no Maven and uses the carried .gpu/.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-here="$root/benchmarks/lora"
-layers=32 usage_lines='2,10p'
-source "$here/common.sh"
-nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader >&2 \
-  || { echo "run-gpu.sh: nvidia-smi failed: no GPU here" >&2; exit 2; }
-out=${out:-"$root/bench-out/lora-gpu-$(date -u +%Y%m%dT%H%M%SZ)"}
-mkdir -p "$out"
-: > "$out/load.txt"
-if [ "$build" = 1 ]; then
-  echo "== GPU tests (CUDA vs CPU reference)" >&2
-  (cd "$root" && mvn -B -q verify -pl lora-kernels -am -Dtest='CudaLoraBackendTest' -Dsurefire.failIfNoSpecifiedTests=false >&2)
-  grep -h 'testsuite ' "$root"/lora-kernels/target/surefire-reports/TEST-dev.safeload.lora.CudaLoraBackendTest.xml \
-    | sed 's/.*tests="\([0-9]*\)".*skipped="\([0-9]*\)".*/GPU tests: \1 run, \2 skipped/' | tee "$out/gpu-tests.txt" >&2
-  (cd "$root" && mvn -B -q -DskipTests package -pl benchmarks -am >&2)
+if [ "${NO_BUILD:-0}" != 1 ] && command -v mvn > /dev/null; then
+  bash "$root/benchmarks/gpu/run.sh" prepare
 fi
-run gpu-merge 'dev\.safeload\.bench\.lora\.CudaMergeBenchmark\..*' -p layers="$layers"
-run gpu-serving 'dev\.safeload\.bench\.lora\.CudaServingBenchmark\..*'
-if python3 -c 'import torch, transformers, peft' 2>/dev/null; then
-  echo "== peft peer" >&2
-  python3 "$here/peft_bench.py" "$out/peft.json" --layers "$layers" >&2
-else
-  echo "== peft peer skipped: python3 -m pip install torch transformers peft" >&2
-fi
-{
-  echo "command: benchmarks/lora/run-gpu.sh $*"
-  echo "java: $("$jdk/bin/java" -version 2>&1 | head -1)"
-  echo "gpu: $(nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader)"
-} > "$out/environment.txt"
-python3 "$here/report.py" "$out" | tee "$out/table.md"
-echo "results in $out" >&2
+OUT=${OUT:-"$root/bench-out/lora-gpu-$(date -u +%Y%m%dT%H%M%SZ)"} SKIP_UPLOAD=1 exec bash "$root/benchmarks/gpu/run.sh" run

@@ -1,6 +1,8 @@
 package dev.safeload.bench.cuda;
 
+import dev.safeload.cuda.Cuda;
 import dev.safeload.cuda.CudaContext;
+import dev.safeload.cuda.CudaDevice;
 import dev.safeload.cuda.CudaStream;
 import dev.safeload.cuda.DeviceBuffer;
 import dev.safeload.cuda.DeviceModel;
@@ -25,7 +27,7 @@ import java.util.Random;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * The measurements behind benchmarks/cuda/run-gpu.sh, one per invocation so that the script can
+ * The measurements behind benchmarks/gpu/run.sh, one per invocation so that the script can
  * drop the page cache between them. Each prints one line
  * {@code RESULT <name> <GB/s> <seconds> <bytes>} (GB = 10^9 bytes).
  *
@@ -34,8 +36,12 @@ import java.util.concurrent.atomic.AtomicLong;
  * forks and warm-up iterations would turn a cold measurement into a warm one.
  *
  * <ul>
+ *   <li>{@code device}: one line {@code DEVICE name=... cc=... memory=... driver=...}, so that the
+ *       tables can say which device (or the CUDA emulator) the figures come from.
  *   <li>{@code h2d [--bytes N] [--streams S] [--chunk C]}: the ceiling, pinned host-to-device
  *       copies of N bytes in chunks of C over S streams.
+ *   <li>{@code d2d [--bytes N]}: the HBM ceiling, one device-to-device copy of N bytes; the bytes
+ *       reported are read + written (2N), as the LoRA merge tables count them.
  *   <li>{@code read FILE [--threads T] [--block B] [--name N]}: the file's raw read rate, positional reads of
  *       B-byte blocks by T threads into direct buffers.
  *   <li>{@code upload FILE [--backend mmap|pread] [--readers R] [--buffers N] [--bounce B]
@@ -47,17 +53,45 @@ public final class CudaUploadBench {
 
     public static void main(String[] args) throws IOException {
         if (args.length == 0) {
-            System.err.println("usage: CudaUploadBench h2d|read|upload [FILE] [--option value]...");
+            System.err.println("usage: CudaUploadBench device|h2d|d2d|read|upload [FILE] [--option value]...");
             System.exit(2);
         }
         Map<String, String> options = options(Arrays.copyOfRange(args, 1, args.length));
         switch (args[0]) {
+            case "device" -> device();
             case "h2d" -> h2d(options);
+            case "d2d" -> d2d(options);
             case "read" -> read(Path.of(options.get("file")), options);
             case "upload" -> upload(Path.of(options.get("file")), options);
             default -> {
                 System.err.println("unknown measurement " + args[0]);
                 System.exit(2);
+            }
+        }
+    }
+
+    private static void device() {
+        try (CudaContext context = CudaContext.open(0)) {
+            CudaDevice device = context.device();
+            System.out.printf(Locale.ROOT, "DEVICE name=%s cc=%d.%d memory=%d driver=%d%n", device.name(),
+                    device.computeCapabilityMajor(), device.computeCapabilityMinor(), context.memoryInfo().total(),
+                    Cuda.driverVersion());
+        }
+    }
+
+    private static void d2d(Map<String, String> options) {
+        long bytes = size(options.getOrDefault("bytes", "4g"));
+        try (CudaContext context = CudaContext.open(0);
+             DeviceBuffer source = context.allocate(bytes);
+             DeviceBuffer target = context.allocate(bytes);
+             CudaStream stream = context.createStream()) {
+            source.fill((byte) 0x21);
+            for (int repeat = 0; repeat < 4; repeat++) {
+                long start = System.nanoTime();
+                target.copyFromDeviceAsync(source, 0, stream);
+                stream.synchronize();
+                // run0 includes first-touch costs; the tables take the best run.
+                report("d2d_copy_run" + repeat, 2 * bytes, System.nanoTime() - start);
             }
         }
     }

@@ -25,7 +25,7 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * GPU merge of a whole 7B-shaped set (32 layers × 7 weights, 12.9 GB in F16) with a rank-16 adapter,
- * in place on device weights (needs a GPU; benchmarks/lora/run-gpu.sh). Rows:
+ * in place on device weights (needs a GPU; benchmarks/gpu/run.sh). Rows:
  *
  * <ul>
  *   <li>{@code mergeResident}: factors already on the device ({@code prepare}): one cublasGemmEx
@@ -52,6 +52,13 @@ public class CudaMergeBenchmark {
     @Param({"F16", "BF16"})
     public String dtype;
 
+    /** Llama-2-7B's widths; the GPU scripts' smoke mode (CUDA emulator) passes small ones. */
+    @Param("4096")
+    public int hidden;
+
+    @Param("11008")
+    public int mlp;
+
     private CudaLoraBackend backend;
     private final List<WeightBuffer> weights = new ArrayList<>();
     private DeviceBuffer scratch;
@@ -64,7 +71,7 @@ public class CudaMergeBenchmark {
     @Setup(Level.Trial)
     public void setUp() {
         backend = CudaLoraBackend.open(0);
-        List<WeightSpec> specs = SevenBLayers.specs(layers, dtype);
+        List<WeightSpec> specs = SevenBLayers.specs(layers, dtype, hidden, mlp);
         long largest = 0;
         for (WeightSpec s : specs) {
             DeviceBuffer buffer = backend.context().allocate(s.elementCount() * 2);

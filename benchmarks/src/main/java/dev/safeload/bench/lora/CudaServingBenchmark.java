@@ -12,6 +12,7 @@ import dev.safeload.lora.CudaLoraBackend;
 import dev.safeload.lora.DeviceActivations;
 import dev.safeload.lora.Precision;
 import dev.safeload.lora.Segment;
+import dev.safeload.lora.WeightSpec;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -44,6 +45,10 @@ public class CudaServingBenchmark extends ServingBatch {
     @Param({"64", "1024"})
     public int tokens;
 
+    /** The projection's width (4096, Llama-2-7B's q_proj); the smoke mode (CUDA emulator) passes a small one. */
+    @Param("4096")
+    public int hidden;
+
     private CudaLoraBackend backend;
     private CublasHandle blas;
     private DeviceBuffer weight;
@@ -56,14 +61,15 @@ public class CudaServingBenchmark extends ServingBatch {
     public void setUp() {
         backend = CudaLoraBackend.open(0);
         blas = Cublas.load().createHandle(backend.stream());
-        weight = backend.context().allocate((long) HIDDEN * HIDDEN * 2);
-        x = backend.context().allocate((long) tokens * HIDDEN * 2);
-        y = backend.context().allocate((long) tokens * HIDDEN * 2);
+        weight = backend.context().allocate((long) hidden * hidden * 2);
+        x = backend.context().allocate((long) tokens * hidden * 2);
+        y = backend.context().allocate((long) tokens * hidden * 2);
         weight.fill((byte) 0x21);
         x.fill((byte) 0x21);
         y.fill((byte) 0);
-        pool = backend.newAdapterPool(BASE, Precision.F16, Long.MAX_VALUE);
-        segments = loadAdapters(pool, tokens);
+        List<WeightSpec> base = base(hidden);
+        pool = backend.newAdapterPool(base, Precision.F16, Long.MAX_VALUE);
+        segments = loadAdapters(pool, tokens, base);
     }
 
     @TearDown(Level.Trial)
@@ -78,17 +84,17 @@ public class CudaServingBenchmark extends ServingBatch {
 
     @Benchmark
     public void loraApply() {
-        pool.apply(WEIGHT, new DeviceActivations(x, Precision.F16, tokens, HIDDEN),
-                new DeviceActivations(y, Precision.F16, tokens, HIDDEN), segments);
+        pool.apply(WEIGHT, new DeviceActivations(x, Precision.F16, tokens, hidden),
+                new DeviceActivations(y, Precision.F16, tokens, hidden), segments);
         backend.synchronize();
     }
 
     /** Row-major y (tokens×out) = x (tokens×in) · Wᵀ: column-major yᶜ(out×tokens) = op_T(Wᶜ(in×out)) · xᶜ(in×tokens). */
     @Benchmark
     public void mergedMatmul() {
-        blas.gemmEx(CublasOperation.T, CublasOperation.N, HIDDEN, tokens, HIDDEN, 1.0,
-                new DeviceMatrix(weight, CudaDataType.R_16F, HIDDEN), new DeviceMatrix(x, CudaDataType.R_16F, HIDDEN), 0.0,
-                new DeviceMatrix(y, CudaDataType.R_16F, HIDDEN), CublasComputeType.COMPUTE_32F);
+        blas.gemmEx(CublasOperation.T, CublasOperation.N, hidden, tokens, hidden, 1.0,
+                new DeviceMatrix(weight, CudaDataType.R_16F, hidden), new DeviceMatrix(x, CudaDataType.R_16F, hidden), 0.0,
+                new DeviceMatrix(y, CudaDataType.R_16F, hidden), CublasComputeType.COMPUTE_32F);
         backend.synchronize();
     }
 }

@@ -16,23 +16,36 @@ import java.util.SplittableRandom;
 final class SevenBLayers {
     static final int HIDDEN = 4096;
     static final int MLP = 11008;
+    /** Module, then its (out, in) shape: h = hidden, m = MLP width. */
     private static final String[][] MODULES = {
-        {"self_attn.q_proj", "4096", "4096"}, {"self_attn.k_proj", "4096", "4096"}, {"self_attn.v_proj", "4096", "4096"},
-        {"self_attn.o_proj", "4096", "4096"}, {"mlp.gate_proj", "11008", "4096"}, {"mlp.up_proj", "11008", "4096"},
-        {"mlp.down_proj", "4096", "11008"},
+        {"self_attn.q_proj", "h", "h"}, {"self_attn.k_proj", "h", "h"}, {"self_attn.v_proj", "h", "h"},
+        {"self_attn.o_proj", "h", "h"}, {"mlp.gate_proj", "m", "h"}, {"mlp.up_proj", "m", "h"},
+        {"mlp.down_proj", "h", "m"},
     };
 
     private SevenBLayers() {}
 
     static List<WeightSpec> specs(int layers, String dtype) {
+        return specs(layers, dtype, HIDDEN, MLP);
+    }
+
+    /**
+     * The same seven modules per layer with other widths: the GPU scripts' smoke mode runs them
+     * small against the CUDA emulator, whose GEMM is a host loop.
+     */
+    static List<WeightSpec> specs(int layers, String dtype, int hidden, int mlp) {
         List<WeightSpec> specs = new ArrayList<>();
         for (int l = 0; l < layers; l++) {
             for (String[] m : MODULES) {
                 specs.add(new WeightSpec("model.layers." + l + "." + m[0] + ".weight", dtype,
-                        new long[] {Long.parseLong(m[1]), Long.parseLong(m[2])}));
+                        new long[] {width(m[1], hidden, mlp), width(m[2], hidden, mlp)}));
             }
         }
         return specs;
+    }
+
+    private static long width(String role, int hidden, int mlp) {
+        return role.equals("h") ? hidden : mlp;
     }
 
     /** A PEFT adapter (alpha = 2r) on every weight of {@code specs}, small random values. */
