@@ -25,9 +25,9 @@ class PeftMergeAndUnloadTest {
     @ParameterizedTest
     @ValueSource(booleans = {false, true})
     void mergeMatchesPeft(boolean dora) {
-        PythonOracle.assume("torch", "transformers", "peft");
+        PythonOracle.assumeTorch("torch", "transformers", "peft");
         long seed = ThreadLocalRandom.current().nextInt(1 << 30);
-        PythonOracle.run(PythonFixtureMergeTest.script("peft_merge.py"),
+        PythonOracle.runTorch(PythonFixtureMergeTest.script("peft_merge.py"),
                 List.of(dir.toString(), Long.toString(seed), dora ? "1" : "0")).orThrow();
         LoraAdapter adapter = LoraAdapter.read(dir.resolve("adapter"));
         assertEquals(dora, adapter.modules().getFirst().dora());

@@ -93,8 +93,8 @@ class UploadGpuTest {
         }
         assertFreeAbout(freeBefore);
 
-        PythonOracle.assume("torch", "safetensors");
-        String torch = PythonOracle.run("""
+        PythonOracle.assumeTorch("torch", "safetensors");
+        String torch = PythonOracle.runTorch("""
                 import hashlib, sys, torch
                 from safetensors.torch import load_file
                 # torch's own upload where it has CUDA; its CPU load under the emulator (same bytes expected)
@@ -135,7 +135,7 @@ class UploadGpuTest {
 
     @Test
     void slicesAndConversionsAreBitIdenticalToTorch() {
-        PythonOracle.assume("torch", "safetensors");
+        PythonOracle.assumeTorch("torch", "safetensors");
         Map<String, TensorSlice> slices = Map.of("q_proj", TensorSlice.shard(new long[] {768, 1024}, 1, 1, 4),
                 "embed", TensorSlice.shard(new long[] {1024, 512}, 0, 3, 4), "k_proj", new TensorSlice(1, 100, 900));
         Map<String, DType> targets = Map.of("q_proj", DType.F16, "embed", DType.F16, "k_proj", DType.BF16,
@@ -151,7 +151,7 @@ class UploadGpuTest {
             assertEquals(DType.F16, model.tensor("q_proj").dtype());
             assertArrayEquals(new long[] {768, 256}, model.tensor("q_proj").shape());
         }
-        String torch = PythonOracle.run("""
+        String torch = PythonOracle.runTorch("""
                 import hashlib, sys, torch
                 from safetensors.torch import load_file
                 slices = {"q_proj": (1, 256, 512), "embed": (0, 768, 1024), "k_proj": (1, 100, 900)}

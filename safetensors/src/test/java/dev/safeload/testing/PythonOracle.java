@@ -16,8 +16,16 @@ import org.junit.jupiter.api.Assumptions;
  * Runs the Python reference implementations (safetensors, numpy, huggingface_hub) as test
  * oracles. {@code .ci/run} installs them; where they are missing, tests that need them are
  * skipped through {@link #assume(String...)}, visibly, rather than passing.
+ *
+ * <p>The PyTorch oracles (torch, transformers, peft) run through {@link #assumeTorch} and
+ * {@link #runTorch}, with the interpreter named by {@value #TORCH_PYTHON} when it is set:
+ * transformers pins {@code huggingface_hub<2}, so {@code .ci/run} gives them their own virtual
+ * environment and the hub interop tests keep the current huggingface_hub.
  */
 public final class PythonOracle {
+    /** Environment variable naming the Python interpreter that has torch, transformers and peft. */
+    public static final String TORCH_PYTHON = "SAFELOAD_TORCH_PYTHON";
+    private static final String PYTHON = "python3";
     private static final Map<String, Boolean> AVAILABLE = new ConcurrentHashMap<>();
 
     private PythonOracle() {}
@@ -35,10 +43,14 @@ public final class PythonOracle {
 
     /** Whether python3 can import every one of {@code modules}. Cached per module set. */
     public static boolean available(String... modules) {
-        String key = String.join(",", modules);
+        return available(PYTHON, modules);
+    }
+
+    private static boolean available(String python, String... modules) {
+        String key = python + ":" + String.join(",", modules);
         return AVAILABLE.computeIfAbsent(key, k -> {
             try {
-                return run("import " + k, List.of(), Map.of(), 60).exitCode() == 0;
+                return run(python, "import " + String.join(",", modules), List.of(), Map.of(), 60).exitCode() == 0;
             } catch (RuntimeException e) {
                 return false;
             }
@@ -52,6 +64,24 @@ public final class PythonOracle {
                         + "(python3 -m pip install safetensors numpy huggingface_hub)");
     }
 
+    /** The interpreter for the PyTorch oracles: {@value #TORCH_PYTHON}, or python3. */
+    static String torchPython() {
+        String configured = System.getenv(TORCH_PYTHON);
+        return configured == null || configured.isBlank() ? PYTHON : configured.trim();
+    }
+
+    /** As {@link #assume}, for the PyTorch oracles' interpreter. */
+    public static void assumeTorch(String... modules) {
+        Assumptions.assumeTrue(available(torchPython(), modules), torchPython() + " with " + String.join(", ", modules)
+                + " is not installed (python3 -m pip install torch transformers peft safetensors, or name a virtual "
+                + "environment's python with " + TORCH_PYTHON + ")");
+    }
+
+    /** As {@link #run(String, List)}, with the PyTorch oracles' interpreter. */
+    public static Result runTorch(String code, List<String> args) {
+        return run(torchPython(), code, args, Map.of(), 300);
+    }
+
     /** Runs {@code code} with {@code python3 -c}, passing {@code args} as {@code sys.argv[1:]}. */
     public static Result run(String code, List<String> args) {
         return run(code, args, Map.of(), 300);
@@ -59,7 +89,11 @@ public final class PythonOracle {
 
     /** As {@link #run(String, List)}, with extra environment variables and a timeout in seconds. */
     public static Result run(String code, List<String> args, Map<String, String> env, long timeoutSeconds) {
-        List<String> command = new ArrayList<>(List.of("python3", "-c", code));
+        return run(PYTHON, code, args, env, timeoutSeconds);
+    }
+
+    private static Result run(String python, String code, List<String> args, Map<String, String> env, long timeoutSeconds) {
+        List<String> command = new ArrayList<>(List.of(python, "-c", code));
         command.addAll(args);
         ProcessBuilder pb = new ProcessBuilder(command);
         pb.environment().putAll(env);
