@@ -11,7 +11,8 @@
 //  - asynchronous work is delayed by a random few hundred microseconds (SAFELOAD_EMULATOR_DELAY_US),
 //    so a host buffer reused before its copy finished, or a result read before a synchronize,
 //    shows up as wrong bytes instead of passing by luck;
-//  - memory is limited to SAFELOAD_EMULATOR_MEMORY bytes (default 4 GiB), so out-of-memory paths run.
+//  - memory is limited to SAFELOAD_EMULATOR_MEMORY bytes (default 4 GiB), so out-of-memory paths run;
+//  - new allocations (up to 64 MiB) hold garbage, as cuMemAlloc's do, not the zeros of fresh pages.
 // It is a test fixture (the GPU tests run against it in `mvn verify`); it says nothing about speed.
 // Built by build.sh; no CUDA toolkit library is linked, only the headers of cuda_fp16.h are used.
 #include <algorithm>
@@ -401,6 +402,10 @@ extern "C" CUresult cuMemAlloc_v2(CUdeviceptr *pointer, size_t bytes) {
     if (rounded > capacity() - deviceUsed) return CUDA_ERROR_OUT_OF_MEMORY;
     void *p = nullptr;
     if (posix_memalign(&p, 512, rounded) != 0) return CUDA_ERROR_OUT_OF_MEMORY;
+    // cuMemAlloc does not clear memory: fresh host pages would read as zeros and hide a missing
+    // initialization, so allocations up to 64 MiB start as garbage (larger ones are left untouched
+    // rather than committing host memory for them).
+    if (rounded <= ((size_t) 64 << 20)) memset(p, 0xA5, rounded);
     deviceAllocations[(uintptr_t) p] = bytes;
     deviceUsed += rounded;
     *pointer = (CUdeviceptr) (uintptr_t) p;
@@ -418,8 +423,6 @@ extern "C" CUresult cuMemFree_v2(CUdeviceptr pointer) {
         return CUDA_ERROR_INVALID_VALUE;
     }
     deviceUsed -= (it->second + 511) / 512 * 512;
-    // Poison before freeing, so a stale read through a dangling view sees garbage, not the old bytes.
-    memset((void *) it->first, 0xA5, it->second);
     free((void *) it->first);
     deviceAllocations.erase(it);
     return CUDA_SUCCESS;
@@ -445,7 +448,6 @@ extern "C" CUresult cuMemFreeHost(void *pointer) {
         complain("cuMemFreeHost of an address that cuMemHostAlloc did not return");
         return CUDA_ERROR_INVALID_VALUE;
     }
-    memset(pointer, 0x5A, it->second);
     free(pointer);
     pinnedAllocations.erase(it);
     return CUDA_SUCCESS;

@@ -67,21 +67,13 @@ public final class CudaLoraBackend implements LoraBackend {
             s = context.createStream();
             h = cublas.createHandle(s);
             this.groupedGemm = cublas.hasGroupedGemm();
+            this.staging = new StagingArena(context, s, stagingChunkBytes, stagingChunks); // allocates on first use
         } catch (RuntimeException e) {
-            if (h != null) {
-                h.close();
-            }
-            if (s != null) {
-                s.close();
-            }
-            if (ownsContext) {
-                context.close();
-            }
+            new Cleanup(e).close(h, s, ownsContext ? context : null).rethrow();
             throw e;
         }
         this.stream = s;
         this.blas = h;
-        this.staging = new StagingArena(context, stream, stagingChunkBytes, stagingChunks);
     }
 
     private CudaLoraBackend(CudaContext context, boolean ownsContext) {

@@ -1,6 +1,7 @@
 package dev.safeload.cuda;
 
 import dev.safeload.cuda.internal.Driver;
+import dev.safeload.cuda.internal.JCudaNatives;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -81,7 +82,7 @@ public final class Cuda {
     private static Probe probe() {
         int init;
         try {
-            init = Driver.call(() -> JCudaDriver.cuInit(0));
+            init = JCudaNatives.withPrivateLibrary(() -> Driver.call(() -> JCudaDriver.cuInit(0)));
         } catch (LinkageError e) {
             // UnsatisfiedLinkError (no libcuda.so.1, or the natives jar missing or on the module
             // path), NoClassDefFoundError (no jcuda jar), ExceptionInInitializerError.

@@ -16,8 +16,6 @@ import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HexFormat;
@@ -79,13 +77,13 @@ class ModelUploaderPlanTest {
         PythonOracle.assume("numpy");
         Random random = new Random(7);
         writeShard("model-00001-of-00002.safetensors", Map.of(
-                "a", new Tensor(DType.F32, new long[] {8, 16}, floats(random, 128)),
-                "b", new Tensor(DType.BF16, new long[] {4, 6, 10}, bf16(random, 240)),
-                "skip.me", new Tensor(DType.U8, new long[] {10}, bytes(random, 10))));
+                "a", new Tensor(DType.F32, new long[] {8, 16}, RandomTensors.floats(random, 128)),
+                "b", new Tensor(DType.BF16, new long[] {4, 6, 10}, RandomTensors.bf16(random, 240)),
+                "skip.me", new Tensor(DType.U8, new long[] {10}, RandomTensors.bytes(random, 10))));
         writeShard("model-00002-of-00002.safetensors", Map.of(
-                "c", new Tensor(DType.F16, new long[] {33}, f16(random, 33)),
-                "d", new Tensor(DType.I8, new long[] {5, 7}, bytes(random, 35)),
-                "e", new Tensor(DType.F32, new long[] {3, 1000}, floats(random, 3000))));
+                "c", new Tensor(DType.F16, new long[] {33}, RandomTensors.f16(random, 33)),
+                "d", new Tensor(DType.I8, new long[] {5, 7}, RandomTensors.bytes(random, 35)),
+                "e", new Tensor(DType.F32, new long[] {3, 1000}, RandomTensors.floats(random, 3000))));
         Files.writeString(dir.resolve("model.safetensors.index.json"), """
                 {"metadata": {}, "weight_map": {"a": "model-00001-of-00002.safetensors",
                  "b": "model-00001-of-00002.safetensors", "skip.me": "model-00001-of-00002.safetensors",
@@ -165,36 +163,5 @@ class ModelUploaderPlanTest {
         SafetensorsWriter writer = SafetensorsWriter.create();
         tensors.forEach((n, t) -> writer.add(n, t.dtype(), t.shape(), t.data()));
         writer.write(dir.resolve(name));
-    }
-
-    private static byte[] floats(Random random, int n) {
-        ByteBuffer b = ByteBuffer.allocate(4 * n).order(ByteOrder.LITTLE_ENDIAN);
-        for (int i = 0; i < n; i++) {
-            // Wide exponent range, so rounding, overflow to infinity and subnormal results all occur.
-            b.putFloat((float) (random.nextGaussian() * Math.pow(2, random.nextInt(-30, 20))));
-        }
-        return b.array();
-    }
-
-    private static byte[] bf16(Random random, int n) {
-        ByteBuffer b = ByteBuffer.allocate(2 * n).order(ByteOrder.LITTLE_ENDIAN);
-        for (int i = 0; i < n; i++) {
-            b.putShort((short) (Float.floatToRawIntBits((float) (random.nextGaussian() * Math.pow(2, random.nextInt(-30, 20)))) >>> 16));
-        }
-        return b.array();
-    }
-
-    private static byte[] f16(Random random, int n) {
-        ByteBuffer b = ByteBuffer.allocate(2 * n).order(ByteOrder.LITTLE_ENDIAN);
-        for (int i = 0; i < n; i++) {
-            b.putShort(Float.floatToFloat16((float) (random.nextGaussian() * 100)));
-        }
-        return b.array();
-    }
-
-    private static byte[] bytes(Random random, int n) {
-        byte[] out = new byte[n];
-        random.nextBytes(out);
-        return out;
     }
 }

@@ -15,8 +15,6 @@ import dev.safeload.testing.PythonOracle;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -52,12 +50,12 @@ class UploadGpuTest {
         context = CudaContext.open(0);
         Random random = new Random(3);
         SafetensorsWriter writer = SafetensorsWriter.create();
-        writer.add("embed", DType.BF16, new long[] {1024, 512}, bf16(random, 1024 * 512));
-        writer.add("q_proj", DType.F32, new long[] {768, 1024}, floats(random, 768 * 1024));
-        writer.add("k_proj", DType.F16, new long[] {256, 1024}, f16(random, 256 * 1024));
-        writer.add("norm", DType.F32, new long[] {1024}, floats(random, 1024));
-        writer.add("bias", DType.BF16, new long[] {3}, bf16(random, 3));
-        writer.add("ids", DType.I64, new long[] {1000}, bytes(random, 8000));
+        writer.add("embed", DType.BF16, new long[] {1024, 512}, RandomTensors.bf16(random, 1024 * 512));
+        writer.add("q_proj", DType.F32, new long[] {768, 1024}, RandomTensors.floats(random, 768 * 1024));
+        writer.add("k_proj", DType.F16, new long[] {256, 1024}, RandomTensors.f16(random, 256 * 1024));
+        writer.add("norm", DType.F32, new long[] {1024}, RandomTensors.floats(random, 1024));
+        writer.add("bias", DType.BF16, new long[] {3}, RandomTensors.bf16(random, 3));
+        writer.add("ids", DType.I64, new long[] {1000}, RandomTensors.bytes(random, 8000));
         writer.add("empty", DType.F16, new long[] {0, 4}, new byte[0]);
         file = dir.resolve("model.safetensors");
         writer.write(file);
@@ -112,9 +110,9 @@ class UploadGpuTest {
     void shardedModelLandsInOneArenaWithEveryShardsBytes() throws java.io.IOException {
         Path folder = java.nio.file.Files.createDirectories(dir.resolve("sharded"));
         Random random = new Random(5);
-        SafetensorsWriter.create().add("first.a", DType.F16, new long[] {300, 7}, f16(random, 2100))
-                .add("first.b", DType.U8, new long[] {5}, bytes(random, 5)).write(folder.resolve("model-00001-of-00002.safetensors"));
-        SafetensorsWriter.create().add("second.c", DType.F32, new long[] {1000, 3}, floats(random, 3000))
+        SafetensorsWriter.create().add("first.a", DType.F16, new long[] {300, 7}, RandomTensors.f16(random, 2100))
+                .add("first.b", DType.U8, new long[] {5}, RandomTensors.bytes(random, 5)).write(folder.resolve("model-00001-of-00002.safetensors"));
+        SafetensorsWriter.create().add("second.c", DType.F32, new long[] {1000, 3}, RandomTensors.floats(random, 3000))
                 .write(folder.resolve("model-00002-of-00002.safetensors"));
         java.nio.file.Files.writeString(folder.resolve("model.safetensors.index.json"), """
                 {"metadata": {}, "weight_map": {"first.a": "model-00001-of-00002.safetensors",
@@ -264,35 +262,5 @@ class UploadGpuTest {
         } catch (NoSuchAlgorithmException e) {
             throw new AssertionError(e);
         }
-    }
-
-    private static byte[] floats(Random random, int n) {
-        ByteBuffer b = ByteBuffer.allocate(4 * n).order(ByteOrder.LITTLE_ENDIAN);
-        for (int i = 0; i < n; i++) {
-            b.putFloat((float) (random.nextGaussian() * Math.pow(2, random.nextInt(-30, 20))));
-        }
-        return b.array();
-    }
-
-    private static byte[] bf16(Random random, int n) {
-        ByteBuffer b = ByteBuffer.allocate(2 * n).order(ByteOrder.LITTLE_ENDIAN);
-        for (int i = 0; i < n; i++) {
-            b.putShort(Conversion.f32ToBf16((float) (random.nextGaussian() * Math.pow(2, random.nextInt(-30, 20)))));
-        }
-        return b.array();
-    }
-
-    private static byte[] f16(Random random, int n) {
-        ByteBuffer b = ByteBuffer.allocate(2 * n).order(ByteOrder.LITTLE_ENDIAN);
-        for (int i = 0; i < n; i++) {
-            b.putShort(Float.floatToFloat16((float) (random.nextGaussian() * 1000)));
-        }
-        return b.array();
-    }
-
-    private static byte[] bytes(Random random, int n) {
-        byte[] out = new byte[n];
-        random.nextBytes(out);
-        return out;
     }
 }
