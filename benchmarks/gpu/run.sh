@@ -21,7 +21,8 @@
 #         upload (SKIP_UPLOAD=1) CudaUploadBench (issue 4): a BENCH_GIB (8.5) GiB file; ceilings: pinned
 #                H2D, raw cold read; ModelUploader warm (pread, mmap) and cold; the peer
 #                safetensors.torch.load_file(device="cuda") warm and cold.
-#         lora   (SKIP_LORA=1)   the HBM roofline (one large device-to-device copy), the JMH merge of a
+#         lora   (SKIP_LORA=1)   the HBM roofline (one large device-to-device copy), the F16 GEMM
+#                ceiling (cublasGemmEx 8192^3, fp32 compute), the JMH merge of a
 #                7B-shaped set (32 layers, rank 16, F16 and BF16) with its same-weights copy ceiling,
 #                the JMH serving overhead for 1/8/64 adapters over the merged matmul, the CPU merge on
 #                the same machine, and peft_bench.py (peft merge_adapter on the same GPU).
@@ -35,11 +36,16 @@
 #       iteration and torch on the CPU. Its tables say "EMULATOR — not a measurement": they only show
 #       that the scripts run.
 #
-# Recommended device calls, after `prepare` here (each well under the 10-minute limit; together about
-# 15 minutes of the 30-minute lease):
-#   run(kind="nvidia-h100-x1", carry=[".gpu"], timeout_s=600, command="tar xzf .gpu/jre.tgz -C /tmp && export JAVA_HOME=/tmp/jre PATH=/tmp/jre/bin:$PATH && SKIP_LORA=1 bash benchmarks/gpu/run.sh run")
-#   run(carry=[".gpu"], timeout_s=600, command="tar xzf .gpu/jre.tgz -C /tmp && export JAVA_HOME=/tmp/jre PATH=/tmp/jre/bin:$PATH && SKIP_TESTS=1 SKIP_UPLOAD=1 bash benchmarks/gpu/run.sh run")
-# The first gives the tests, the peft checks and the upload table; the second the LoRA tables.
+# Recommended device calls, after `prepare` here (each well under the 10-minute limit: about 7 and
+# 4 minutes; the upload gets a call of its own because the machine's disk speed, which sets the time
+# of its 8.5 GiB write and cold reads, is unknown):
+#   run(carry=[".gpu"], timeout_s=600, command="tar xzf .gpu/jre.tgz -C /tmp && export JAVA_HOME=/tmp/jre PATH=/tmp/jre/bin:$PATH && SKIP_UPLOAD=1 bash benchmarks/gpu/run.sh run")
+#   run(carry=[".gpu"], timeout_s=600, command="tar xzf .gpu/jre.tgz -C /tmp && export JAVA_HOME=/tmp/jre PATH=/tmp/jre/bin:$PATH && SKIP_TESTS=1 SKIP_LORA=1 bash benchmarks/gpu/run.sh run")
+# The first gives the tests, the peft checks and the LoRA tables; the second the upload table. Make
+# the second call as soon as the first returns (the machine is given back after 30 s idle; a fresh
+# one costs minutes of the lease). No kind is named, so that a call falls back to an H200 when no
+# H100 opens; each results.md names its device. A step skipped for time is listed in results.md:
+# run its phase alone in a third call.
 set -uo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
@@ -228,7 +234,8 @@ upload_phase() {
   step "upload: peer warm 0" 120 "$log" . "$torch_python" benchmarks/cuda/peer_load.py "$file" peer_warm_run0 "$peer_device"
   step "upload: peer warm 1" 120 "$log" . "$torch_python" benchmarks/cuda/peer_load.py "$file" peer_warm_run1 "$peer_device"
   local cold
-  for cold in "read raw_read_cold" "upload_pread upload_cold_pread" "upload_mmap upload_cold_mmap" "peer peer_cold"; do
+  # Ceiling, ours, the peer, then the second backend: if the budget runs out, the last goes first.
+  for cold in "read raw_read_cold" "upload_pread upload_cold_pread" "peer peer_cold" "upload_mmap upload_cold_mmap"; do
     set -- $cold
     step "upload: drop the file's pages" 60 "$log" . python3 benchmarks/cuda/drop_cache.py "$file"
     case $1 in
@@ -244,14 +251,14 @@ lora_phase() {
   local dir=$out/lora
   mkdir -p "$dir"
   cp "$out/device.txt" "$dir/"
-  local jar=$gpu/lib/benchmarks.jar layers=${LORA_LAYERS:-32} d2d=4g
+  local jar=$gpu/lib/benchmarks.jar layers=${LORA_LAYERS:-32} d2d=4g gemm=8192
   # JMH's own lock (/tmp/jmh.lock) is ignored in smoke runs only: a shared build box may hold it,
   # and emulator figures are no measurement anyway.
   local jmh=(java -jar "$jar")
-  local merge_it=(-wi 2 -w 1s -i 5 -r 1s) serve_it=(-wi 2 -w 1s -i 4 -r 1s) merge_shape=() serve_shape=()
+  local merge_it=(-wi 2 -w 1s -i 5 -r 1s) serve_it=(-wi 1 -w 1s -i 4 -r 1s) merge_shape=() serve_shape=()
   local peft_args=(--layers "$layers")
   if [ "$smoke" = 1 ]; then
-    layers=${LORA_LAYERS:-1} d2d=64m
+    layers=${LORA_LAYERS:-1} d2d=64m gemm=128
     jmh=(java -Djmh.ignoreLock=true -jar "$jar") merge_it=(-wi 0 -i 1 -r 1s) serve_it=(-wi 0 -i 1 -r 1s)
     merge_shape=(-p hidden=128 -p mlp=344) serve_shape=(-p hidden=128)
     peft_args=(--layers "$layers" --hidden 128 --mlp 344 --repeats 1)
@@ -260,12 +267,21 @@ lora_phase() {
   fi
   step "lora: D2D roofline" 60 "$dir/ceilings.log" . java "${java_flags[@]}" -cp "$jar" \
     dev.safeload.bench.cuda.CudaUploadBench d2d --bytes "$d2d"
-  step "lora: JMH CUDA merge ($layers layers)" 240 "$dir/jmh-gpu-merge.log" . "${jmh[@]}" \
-    'dev\.safeload\.bench\.lora\.CudaMergeBenchmark\..*' -p layers="$layers" "${merge_shape[@]}" "${merge_it[@]}" \
-    -rf json -rff "$dir/jmh-gpu-merge.json"
-  step "lora: JMH CUDA serving (1/8/64 adapters)" 200 "$dir/jmh-gpu-serving.log" . "${jmh[@]}" \
-    'dev\.safeload\.bench\.lora\.CudaServingBenchmark\..*' "${serve_shape[@]}" "${serve_it[@]}" \
-    -rf json -rff "$dir/jmh-gpu-serving.json"
+  step "lora: F16 GEMM ceiling" 60 "$dir/ceilings.log" . java "${java_flags[@]}" -cp "$jar" \
+    dev.safeload.bench.cuda.CudaUploadBench gemm --n "$gemm"
+  # JMH writes its JSON only at the end: one run per dtype and per token count, so that a run cut
+  # off by its time limit loses its own rows only.
+  local dtype tokens
+  for dtype in F16 BF16; do
+    step "lora: JMH CUDA merge ($layers layers, $dtype)" 150 "$dir/jmh-gpu-merge.log" . "${jmh[@]}" \
+      'dev\.safeload\.bench\.lora\.CudaMergeBenchmark\..*' -p layers="$layers" -p dtype="$dtype" "${merge_shape[@]}" \
+      "${merge_it[@]}" -rf json -rff "$dir/jmh-gpu-merge-$dtype.json"
+  done
+  for tokens in 64 1024; do
+    step "lora: JMH CUDA serving ($tokens tokens, 1/8/64 adapters)" 120 "$dir/jmh-gpu-serving.log" . "${jmh[@]}" \
+      'dev\.safeload\.bench\.lora\.CudaServingBenchmark\..*' -p tokens="$tokens" "${serve_shape[@]}" "${serve_it[@]}" \
+      -rf json -rff "$dir/jmh-gpu-serving-$tokens.json"
+  done
   step "lora: peft merge_adapter peer" 240 "$dir/peft.log" . "$torch_python" benchmarks/lora/peft_bench.py \
     "$dir/peft.json" "${peft_args[@]}"
   # The CPU backend on the same machine (7B-wide layers only: a few seconds per operation on a small box).
@@ -277,7 +293,9 @@ lora_phase() {
 
 run() {
   mkdir -p "$out"
-  rm -f "$out/steps.tsv" "$out/commands.txt" "$out/checks.log" "$out/run.log" "$out/results.md"
+  # A previous run's files in the same OUT would be read as this run's.
+  rm -rf "$out/steps.tsv" "$out/commands.txt" "$out/checks.log" "$out/run.log" "$out/results.md" "$out/env.txt" \
+    "$out/device.txt" "$out/tests" "$out/upload" "$out/lora"
   java_runtime
   export PATH=$JAVA_HOME/bin:$PATH
   export SAFELOAD_TORCH_PYTHON=$torch_python  # PythonOracle's torch interpreter, for the tests

@@ -2,12 +2,14 @@
 
 usage: report.py RESULTS_DIR
 
-Reads, where present: jmh-cpu-merge.json, jmh-cpu-serving.json, jmh-gpu-merge.json,
-jmh-gpu-serving.json (JMH JSON), ceilings.log (RESULT lines of CudaUploadBench d2d: the HBM
-roofline), peft.json (peft_bench.py) and device.txt (CudaUploadBench device). Every figure is put
-beside a ceiling or a peer measured in the same run. When device.txt names the CUDA emulator, every
-table says so: its figures are host loops, not measurements.
+Reads, where present: jmh-cpu-merge, jmh-cpu-serving, jmh-gpu-merge and jmh-gpu-serving (JMH JSON,
+each NAME.json and NAME-*.json), ceilings.log (CudaUploadBench: RESULT lines of d2d, the HBM
+roofline; FLOPS lines of gemm, the GEMM ceiling), peft.json (peft_bench.py) and device.txt
+(CudaUploadBench device). Every figure is put beside a ceiling or a peer measured in the same run.
+When device.txt names the CUDA emulator, every table says so: its figures are host loops, not
+measurements.
 """
+import glob
 import json
 import os
 import re
@@ -21,12 +23,15 @@ def layer_elements(hidden, mlp):
     return 4 * hidden * hidden + 3 * hidden * mlp  # q, k, v, o + gate, up, down
 
 
-def load(path):
-    if not os.path.exists(path):
-        return []
-    with open(path) as f:
-        text = f.read().strip()
-    return json.loads(text) if text else []
+def load(out, name):
+    """The rows of OUT/NAME.json and of OUT/NAME-*.json (benchmarks/gpu/run.sh runs JMH in parts, so
+    that a part cut off by its time limit loses only its own rows; JMH writes JSON at the end)."""
+    rows = []
+    for path in sorted(glob.glob(os.path.join(out, name + ".json")) + glob.glob(os.path.join(out, name + "-*.json"))):
+        with open(path) as f:
+            text = f.read().strip()
+        rows += json.loads(text) if text else []
+    return rows
 
 
 def is_emulator(out):
@@ -55,6 +60,14 @@ def best_rate(path, prefix):
         return None
     rates = [float(m.group(2)) for m in (re.match(r"RESULT (\S+) ([\d.]+)", line) for line in open(path))
              if m and m.group(1).startswith(prefix)]
+    return max(rates) if rates else None
+
+
+def best_flops(path):
+    """Highest TFLOP/s of the FLOPS lines (CudaUploadBench gemm), or None."""
+    if not os.path.exists(path):
+        return None
+    rates = [float(m.group(1)) for m in (re.match(r"FLOPS \S+ ([0-9.eE+-]+)", line) for line in open(path)) if m]
     return max(rates) if rates else None
 
 
@@ -105,12 +118,13 @@ def merge_table(rows, title, merge_names, ceiling_name, roofline=None, peft=None
     print()
 
 
-def serving_table(rows, title):
+def serving_table(rows, title, gemm_ceiling=None):
     if not rows:
         return
     print(f"### {title}\n")
-    print("| tokens | adapters | merged matmul µs | LoRA apply µs | overhead (apply / matmul) |")
-    print("|---|---|---|---|---|")
+    print("| tokens | adapters | merged matmul µs | merged matmul TFLOP/s (vs GEMM ceiling) | LoRA apply µs "
+          "| overhead (apply / matmul) |")
+    print("|---|---|---|---|---|---|")
     for r in sorted(rows, key=lambda r: (int(r["params"]["tokens"]), int(r["params"]["adapters"]))):
         if not r["benchmark"].endswith(".loraApply"):
             continue
@@ -118,9 +132,12 @@ def serving_table(rows, title):
         base = by(rows, "mergedMatmul", **p)
         apply = r["primaryMetric"]
         if base is None:
-            print(f"| {p['tokens']} | {p['adapters']} | (missing) | {apply['score']:.0f} ± {error(apply):.0f} | |")
+            print(f"| {p['tokens']} | {p['adapters']} | (missing) | | {apply['score']:.0f} ± {error(apply):.0f} | |")
             continue
-        print(f"| {p['tokens']} | {p['adapters']} | {base['score']:.0f} ± {error(base):.0f} | "
+        hidden = int(p.get("hidden", 4096))
+        tflops = 2 * int(p["tokens"]) * hidden * hidden / (base["score"] * 1e-6) / 1e12
+        vs = f" ({tflops / gemm_ceiling:.2f})" if gemm_ceiling else ""
+        print(f"| {p['tokens']} | {p['adapters']} | {base['score']:.0f} ± {error(base):.0f} | {tflops:.3g}{vs} | "
               f"{apply['score']:.0f} ± {error(apply):.0f} | {100 * apply['score'] / base['score']:.1f} % |")
     print()
 
@@ -168,18 +185,22 @@ def main():
     if is_emulator(out):
         print(EMULATOR_BANNER)
     roofline = best_rate(os.path.join(out, "ceilings.log"), "d2d_copy")
+    gemm_ceiling = best_flops(os.path.join(out, "ceilings.log"))
     peft = peft_results(out)
-    cpu_merge = load(os.path.join(out, "jmh-cpu-merge.json"))
-    gpu_merge = load(os.path.join(out, "jmh-gpu-merge.json"))
+    cpu_merge = load(out, "jmh-cpu-merge")
+    gpu_merge = load(out, "jmh-gpu-merge")
     merge_table(cpu_merge, "CPU merge (7B-shaped layers, rank 16, in place)", ["merge"], "readWriteCeiling")
-    serving_table(load(os.path.join(out, "jmh-cpu-serving.json")), "CPU serving without merging (4096x4096 F16, rank 16)")
+    serving_table(load(out, "jmh-cpu-serving"), "CPU serving without merging (4096x4096 F16, rank 16)")
     if roofline:
         print(f"D2D roofline (one large device-to-device copy, CudaUploadBench d2d, best run): **{roofline:.1f} GB/s** "
               "read + written.\n")
+    if gemm_ceiling:
+        print(f"GEMM ceiling (cublasGemmEx, square F16, fp32 compute, CudaUploadBench gemm, best run): "
+              f"**{gemm_ceiling:.3g} TFLOP/s**.\n")
     merge_table(gpu_merge, "GPU merge (7B-shaped, rank 16, in place on device)", ["mergeResident", "mergeWithUpload"],
                 "deviceCopyCeiling", roofline, peft)
     cpu_vs_gpu(cpu_merge, gpu_merge)
-    serving_table(load(os.path.join(out, "jmh-gpu-serving.json")), "GPU serving without merging (F16 q_proj, rank 16)")
+    serving_table(load(out, "jmh-gpu-serving"), "GPU serving without merging (F16 q_proj, rank 16)", gemm_ceiling)
     peft_table(peft, roofline)
 
 

@@ -1,10 +1,16 @@
 package dev.safeload.bench.cuda;
 
+import dev.safeload.cuda.Cublas;
+import dev.safeload.cuda.CublasComputeType;
+import dev.safeload.cuda.CublasHandle;
+import dev.safeload.cuda.CublasOperation;
 import dev.safeload.cuda.Cuda;
 import dev.safeload.cuda.CudaContext;
+import dev.safeload.cuda.CudaDataType;
 import dev.safeload.cuda.CudaDevice;
 import dev.safeload.cuda.CudaStream;
 import dev.safeload.cuda.DeviceBuffer;
+import dev.safeload.cuda.DeviceMatrix;
 import dev.safeload.cuda.DeviceModel;
 import dev.safeload.cuda.ModelUploader;
 import dev.safeload.cuda.PinnedHostBuffer;
@@ -42,6 +48,9 @@ import java.util.concurrent.atomic.AtomicLong;
  *       copies of N bytes in chunks of C over S streams.
  *   <li>{@code d2d [--bytes N]}: the HBM ceiling, one device-to-device copy of N bytes; the bytes
  *       reported are read + written (2N), as the LoRA merge tables count them.
+ *   <li>{@code gemm [--n N]}: the compute ceiling, cublasGemmEx of two N×N F16 matrices (fp32
+ *       compute, as the merge and the serving GEMMs use), 10 per timing; prints
+ *       {@code FLOPS <name> <TFLOP/s> <seconds> <flops>}.
  *   <li>{@code read FILE [--threads T] [--block B] [--name N]}: the file's raw read rate, positional reads of
  *       B-byte blocks by T threads into direct buffers.
  *   <li>{@code upload FILE [--backend mmap|pread] [--readers R] [--buffers N] [--bounce B]
@@ -53,7 +62,7 @@ public final class CudaUploadBench {
 
     public static void main(String[] args) throws IOException {
         if (args.length == 0) {
-            System.err.println("usage: CudaUploadBench device|h2d|d2d|read|upload [FILE] [--option value]...");
+            System.err.println("usage: CudaUploadBench device|h2d|d2d|gemm|read|upload [FILE] [--option value]...");
             System.exit(2);
         }
         Map<String, String> options = options(Arrays.copyOfRange(args, 1, args.length));
@@ -61,6 +70,7 @@ public final class CudaUploadBench {
             case "device" -> device();
             case "h2d" -> h2d(options);
             case "d2d" -> d2d(options);
+            case "gemm" -> gemm(options);
             case "read" -> read(Path.of(options.get("file")), options);
             case "upload" -> upload(Path.of(options.get("file")), options);
             default -> {
@@ -73,9 +83,41 @@ public final class CudaUploadBench {
     private static void device() {
         try (CudaContext context = CudaContext.open(0)) {
             CudaDevice device = context.device();
-            System.out.printf(Locale.ROOT, "DEVICE name=%s cc=%d.%d memory=%d driver=%d%n", device.name(),
+            String cublas = Cublas.isAvailable() ? Cublas.load().version() + " (" + Cublas.load().library() + ")"
+                    : "unavailable: " + Cublas.unavailableReason().orElse("?");
+            System.out.printf(Locale.ROOT, "DEVICE name=%s cc=%d.%d memory=%d driver=%d cublas=%s%n", device.name(),
                     device.computeCapabilityMajor(), device.computeCapabilityMinor(), context.memoryInfo().total(),
-                    Cuda.driverVersion());
+                    Cuda.driverVersion(), cublas);
+        }
+    }
+
+    private static void gemm(Map<String, String> options) {
+        int n = Integer.parseInt(options.getOrDefault("n", "8192"));
+        int perTiming = 10;
+        long bytes = (long) n * n * 2;
+        try (CudaContext context = CudaContext.open(0);
+             CudaStream stream = context.createStream();
+             CublasHandle blas = Cublas.load().createHandle(stream);
+             DeviceBuffer a = context.allocate(bytes);
+             DeviceBuffer b = context.allocate(bytes);
+             DeviceBuffer c = context.allocate(bytes)) {
+            a.fill((byte) 0x21); // 0x2121 = 0.0104 in F16: finite products, no denormal slow paths
+            b.fill((byte) 0x21);
+            DeviceMatrix ma = new DeviceMatrix(a, CudaDataType.R_16F, n);
+            DeviceMatrix mb = new DeviceMatrix(b, CudaDataType.R_16F, n);
+            DeviceMatrix mc = new DeviceMatrix(c, CudaDataType.R_16F, n);
+            for (int repeat = 0; repeat < 4; repeat++) {
+                long start = System.nanoTime();
+                for (int i = 0; i < perTiming; i++) {
+                    blas.gemmEx(CublasOperation.N, CublasOperation.N, n, n, n, 1.0, ma, mb, 0.0, mc, CublasComputeType.COMPUTE_32F);
+                }
+                stream.synchronize();
+                long nanos = System.nanoTime() - start;
+                double flops = 2.0 * n * n * n * perTiming;
+                // run0 includes cuBLAS's kernel selection; the tables take the best run.
+                System.out.printf(Locale.ROOT, "FLOPS gemm_f16_%d_run%d %.6g %.4f %.0f%n", n, repeat, flops / nanos / 1e3,
+                        nanos / 1e9, flops);
+            }
         }
     }
 
