@@ -33,7 +33,9 @@ if emulator:
           "nothing about any GPU. Never quote these figures.\n")
 print(f"- device: `{device or 'unknown (CudaUploadBench device did not run or failed)'}`")
 for line in read("env.txt").splitlines():
-    if line.startswith(("gpu:", "torch:", "java:", "mode:", "cublas:", "started:")):
+    if line.startswith("stale:"):
+        print(f"- **{line}**")
+    elif line.startswith(("gpu:", "torch:", "java:", "mode:", "cublas:", "started:", "bench dir:", "cpu:")):
         print(f"- {line}")
 print()
 

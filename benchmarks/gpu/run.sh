@@ -52,6 +52,13 @@ cd "$root"
 gpu=$root/.gpu
 junit_version=1.13.4
 
+# A digest of the sources and poms the .gpu jars are built from: the device's copy of the tree has
+# no .git, so `run` compares files, and says so when .gpu is older than the tree it runs in.
+sources_digest() {
+  find pom.xml safetensors cache native lora-kernels cli benchmarks \( -name target -prune \) -o \
+    \( -path '*/src/*' -o -name pom.xml \) -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum | sha256sum | cut -c1-16
+}
+
 prepare() {
   set -e
   exclude=$(git rev-parse --git-path info/exclude)
@@ -80,6 +87,7 @@ prepare() {
   for module in safetensors cache native lora-kernels cli; do
     cp -r "$module/target/test-classes" ".gpu/test/$module"
   done
+  sources_digest > .gpu/sources.sha256
   du -sh .gpu
   size_mib=$(du -sm .gpu | cut -f1)
   [ "$size_mib" -lt 64 ] || { echo ".gpu is ${size_mib} MiB: over the device tool's 64 MiB" >&2; exit 1; }
@@ -173,6 +181,9 @@ environment() {
     echo "cublas: ${SAFELOAD_CUBLAS_LIBRARY:-from the loader path}"
     echo "bench dir: $bench_dir ($(df -PT "$bench_dir" 2>/dev/null | awk 'NR==2 {print $2 ", " $5 " KiB free"}'))"
     echo "cpu: $(nproc) cores, $(awk '/MemTotal/ {print int($2 / 1048576) " GiB"}' /proc/meminfo)"
+    if [ "$(cat "$gpu/sources.sha256" 2>/dev/null)" != "$(sources_digest)" ]; then
+      echo "stale: WARNING: .gpu/ was built from other sources than this tree (run benchmarks/gpu/run.sh prepare again)"
+    fi
     echo
     nvidia-smi 2>&1 || true
   } > "$out/env.txt" 2>&1
@@ -312,6 +323,7 @@ run() {
     echo "# entry point: benchmarks/gpu/run.sh run"
   } > "$out/commands.txt"
   log "safeload GPU run: $(sed -n 2p "$out/env.txt"); output in $out"
+  grep '^stale:' "$out/env.txt" | tee -a "$out/run.log"
   step "device" 60 "$out/device.txt" . java "${java_flags[@]}" -cp "$gpu/lib/benchmarks.jar" \
     dev.safeload.bench.cuda.CudaUploadBench device
   grep '^DEVICE ' "$out/device.txt" > "$out/device.txt.tmp"; mv "$out/device.txt.tmp" "$out/device.txt"
