@@ -17,6 +17,10 @@ import xml.etree.ElementTree as ET
 out = sys.argv[1]
 here = os.path.dirname(os.path.abspath(__file__))
 benchmarks = os.path.dirname(here)
+sys.dont_write_bytecode = True  # no __pycache__ left in the tree
+sys.path[:0] = [os.path.join(benchmarks, "cuda"), os.path.join(benchmarks, "lora")]
+import report  # noqa: E402  (benchmarks/lora/report.py)
+import table  # noqa: E402  (benchmarks/cuda/table.py)
 
 
 def read(name):
@@ -43,33 +47,54 @@ print()
 runs = {}
 for path in sorted(glob.glob(os.path.join(out, "tests", "junit-*", "*.xml"))):
     runs.setdefault(os.path.basename(os.path.dirname(path)).removeprefix("junit-"), []).append(path)
-if runs:
+counts, problems = {}, []  # (run, class) -> [tests, failed, skipped]
+for run, paths in runs.items():
+    found = False
+    for path in paths:
+        try:
+            root = ET.parse(path).getroot()
+        except ET.ParseError as e:
+            problems.append(f"{run}: unreadable report {os.path.basename(path)}: {e}")
+            continue
+        for case in root.iter("testcase"):
+            found = True
+            c = counts.setdefault((run, case.get("classname", "?")), [0, 0, 0])
+            c[0] += 1
+            if case.find("failure") is not None or case.find("error") is not None:
+                c[1] += 1
+                problems.append(f"{run}: {case.get('classname')}.{case.get('name')} FAILED")
+            elif case.find("skipped") is not None:
+                c[2] += 1
+                reason = case.find("skipped").get("message") or (case.find("skipped").text or "").strip()
+                problems.append(f"{run}: {case.get('classname')}.{case.get('name')} skipped: {reason[:160]}")
+    if not found:
+        counts[(run, "(no tests found)")] = [0, 0, 0]
+checks = [line.split(" ", 3) for line in read("checks.log").splitlines() if line.startswith("CHECK ")]
+
+headlines = []
+if counts:
+    total = [sum(c[i] for c in counts.values()) for i in range(3)]
+    headlines.append(f"tests: {total[0]} run, {total[1]} failed, {total[2]} skipped")
+if checks:
+    headlines.append("lora merge --device cuda against peft merge_and_unload: "
+                     + ", ".join(f"{label} {status}" for _, label, status, _ in checks))
+if os.path.exists(os.path.join(out, "upload", "bench.log")):
+    headlines += table.headline(table.parse(os.path.join(out, "upload", "bench.log"))[0])
+if os.path.isdir(os.path.join(out, "lora")):
+    headlines += report.headline(os.path.join(out, "lora"))
+if headlines:
+    print("## Headline (each figure a ratio to a ceiling or peer measured in this run; details below)"
+          + (": EMULATOR, not measurements" if emulator else "") + "\n")
+    for line in headlines:
+        print(f"- {line}")
+    print()
+
+if counts:
     print("## Tests on this machine (JUnit console launcher, -Dsafeload.gpu.required=true): the gpu tag, and the peft oracle\n")
     print("| run | class | tests | failed | skipped |")
     print("|---|---|---|---|---|")
-    problems = []
-    for run, paths in runs.items():
-        classes = {}
-        for path in paths:
-            try:
-                root = ET.parse(path).getroot()
-            except ET.ParseError as e:
-                problems.append(f"{run}: unreadable report {os.path.basename(path)}: {e}")
-                continue
-            for case in root.iter("testcase"):
-                c = classes.setdefault(case.get("classname", "?"), [0, 0, 0])
-                c[0] += 1
-                if case.find("failure") is not None or case.find("error") is not None:
-                    c[1] += 1
-                    problems.append(f"{run}: {case.get('classname')}.{case.get('name')} FAILED")
-                elif case.find("skipped") is not None:
-                    c[2] += 1
-                    reason = case.find("skipped").get("message") or (case.find("skipped").text or "").strip()
-                    problems.append(f"{run}: {case.get('classname')}.{case.get('name')} skipped: {reason[:160]}")
-        for name, (n, failed, skipped) in sorted(classes.items()):
-            print(f"| {run} | {name.removeprefix('dev.safeload.')} | {n} | {failed} | {skipped} |")
-        if not classes:
-            print(f"| {run} | (no tests found) | 0 | | |")
+    for (run, name), (n, failed, skipped) in sorted(counts.items()):
+        print(f"| {run} | {name.removeprefix('dev.safeload.')} | {n} | {failed} | {skipped} |")
     print()
     if problems:
         print("Failed or skipped (a GPU test skipped on the GPU machine means something is missing there):\n")
@@ -77,13 +102,11 @@ if runs:
             print(f"- {p}")
         print()
 
-checks = [line for line in read("checks.log").splitlines() if line.startswith("CHECK ")]
 if checks:
     print("## CUDA merge against peft merge_and_unload (safeload lora merge --device cuda / cpu)\n")
     print("| case | result | detail |")
     print("|---|---|---|")
-    for line in checks:
-        _, label, status, detail = line.split(" ", 3)
+    for _, label, status, detail in checks:
         print(f"| {label} | {status} | {detail} |")
     print()
 

@@ -180,6 +180,44 @@ def cpu_vs_gpu(cpu_rows, gpu_rows):
         print("\n".join(lines) + "\n")
 
 
+def headline(out):
+    """One line per GPU merge dtype and serving batch: the ratios the issue asks for (imported by
+    benchmarks/gpu/results.py for the top of results.md)."""
+    lines = []
+    roofline = best_rate(os.path.join(out, "ceilings.log"), "d2d_copy")
+    peft = peft_results(out)
+    merge = load(out, "jmh-gpu-merge")
+    for dtype in ("F16", "BF16"):
+        rows = [r for r in merge if r["params"].get("dtype") == dtype and r["benchmark"].endswith(".mergeResident")]
+        if not rows:
+            continue
+        p = rows[0]["params"]
+        layers, hidden, mlp = int(p["layers"]), int(p.get("hidden", 4096)), int(p.get("mlp", 11008))
+        ms = rows[0]["primaryMetric"]["score"]
+        ceiling = by(merge, "deviceCopyCeiling", **p)
+        parts = [f"merge {dtype} ({layers} layers, factors resident): {ms:.2f} ms"]
+        if roofline:
+            parts.append(f"{2 * 2 * layer_elements(hidden, mlp) * layers / (ms / 1e3) / 1e9 / roofline:.2f} of the D2D roofline")
+        if ceiling:
+            parts.append(f"{ceiling['score'] / ms:.2f} of a copy of the same weights")
+        q = peft.get(dtype)
+        if q and q["layers"] == layers and q.get("hidden", 4096) == hidden:
+            parts.append(f"{q['merge_ms'] / ms:.2f}x as fast as peft")
+        lines.append(", ".join(parts))
+    serving = load(out, "jmh-gpu-serving")
+    for tokens in sorted({int(r["params"]["tokens"]) for r in serving}):
+        overheads = []
+        for r in sorted(serving, key=lambda r: int(r["params"]["adapters"])):
+            if int(r["params"]["tokens"]) != tokens or not r["benchmark"].endswith(".loraApply"):
+                continue
+            base = by(serving, "mergedMatmul", **r["params"])
+            if base:
+                overheads.append(f"{r['params']['adapters']}: {100 * r['primaryMetric']['score'] / base['score']:.0f} %")
+        if overheads:
+            lines.append(f"serving {tokens} tokens, LoRA apply over the merged matmul, by adapters: " + ", ".join(overheads))
+    return lines
+
+
 def main():
     out = sys.argv[1]
     if is_emulator(out):
