@@ -36,6 +36,8 @@ if emulator:
           "memory, naive loops) and torch on the CPU: it shows that the scripts and benchmarks run end to end, "
           "nothing about any GPU. Never quote these figures.\n")
 print(f"- device: `{device or 'unknown (CudaUploadBench device did not run or failed)'}`")
+if not device and read("device.log"):
+    print("\n```\n" + "\n".join(read("device.log").strip().splitlines()[-12:]) + "\n```\n")
 for line in read("env.txt").splitlines():
     if line.startswith("stale:"):
         print(f"- **{line}**")

@@ -13,7 +13,7 @@
 #       On the GPU machine (no JDK, no Maven, nothing to download). Writes everything under $OUT
 #       (default .gpu-out/): results.md (all tables, rewritten after every step, so a run cut off
 #       still returns one), run.log, steps.tsv, commands.txt (the exact commands), env.txt,
-#       device.txt, tests/, checks.log, upload/, lora/. Three phases, each skippable:
+#       device.txt (+ device.log), tests/, checks.log, upload/, lora/. Three phases, each skippable:
 #         tests  (SKIP_TESTS=1)  every GPU-tagged test of native, lora-kernels and cli through the JUnit
 #                console launcher with -Dsafeload.gpu.required=true (and leak detection), the peft
 #                merge_and_unload oracle test (PeftMergeAndUnloadTest), and `safeload lora merge
@@ -158,14 +158,24 @@ emulator() {
   export SAFELOAD_CUBLAS_LIBRARY=$dir/libcublas.so.13
 }
 
-# cuBLAS: the loader's, else the toolkit's or the nvidia pip package's (the binding takes a path).
+# cuBLAS: the loader's, else the CUDA toolkit's or the nvidia-cublas pip package's (torch's), else
+# the first found on the disk; .13 before .12. The binding takes a path (SAFELOAD_CUBLAS_LIBRARY).
 find_cublas() {
   if [ -n "${SAFELOAD_CUBLAS_LIBRARY:-}" ] || ldconfig -p 2>/dev/null | grep -q 'libcublas.so.1[23] '; then
     return
   fi
-  local lib
-  lib=$(timeout 60 find / -xdev \( -name 'libcublas.so.13' -o -name 'libcublas.so.12' \) -not -path '/proc/*' 2>/dev/null | head -1)
-  [ -n "$lib" ] && export SAFELOAD_CUBLAS_LIBRARY=$lib
+  local dirs version dir lib
+  dirs="/usr/local/cuda/lib64 /usr/local/cuda/targets/x86_64-linux/lib $("$torch_python" -c \
+    'import os, nvidia.cublas as c; print(" ".join(os.path.join(p, "lib") for p in c.__path__))' 2>/dev/null)"
+  for version in 13 12; do
+    for dir in $dirs; do
+      [ -f "$dir/libcublas.so.$version" ] && { export SAFELOAD_CUBLAS_LIBRARY=$dir/libcublas.so.$version; return; }
+    done
+  done
+  for version in 13 12; do
+    lib=$(timeout 60 find / \( -path /proc -o -path /sys \) -prune -o -name "libcublas.so.$version" -print 2>/dev/null | head -1)
+    [ -n "$lib" ] && { export SAFELOAD_CUBLAS_LIBRARY=$lib; return; }
+  done
 }
 
 environment() {
@@ -306,7 +316,7 @@ run() {
   mkdir -p "$out"
   # A previous run's files in the same OUT would be read as this run's.
   rm -rf "$out/steps.tsv" "$out/commands.txt" "$out/checks.log" "$out/run.log" "$out/results.md" "$out/env.txt" \
-    "$out/device.txt" "$out/tests" "$out/upload" "$out/lora"
+    "$out/device.txt" "$out/device.log" "$out/tests" "$out/upload" "$out/lora"
   java_runtime
   export PATH=$JAVA_HOME/bin:$PATH
   export SAFELOAD_TORCH_PYTHON=$torch_python  # PythonOracle's torch interpreter, for the tests
@@ -324,9 +334,9 @@ run() {
   } > "$out/commands.txt"
   log "safeload GPU run: $(sed -n 2p "$out/env.txt"); output in $out"
   grep '^stale:' "$out/env.txt" | tee -a "$out/run.log"
-  step "device" 60 "$out/device.txt" . java "${java_flags[@]}" -cp "$gpu/lib/benchmarks.jar" \
+  step "device" 60 "$out/device.log" . java "${java_flags[@]}" -cp "$gpu/lib/benchmarks.jar" \
     dev.safeload.bench.cuda.CudaUploadBench device
-  grep '^DEVICE ' "$out/device.txt" > "$out/device.txt.tmp"; mv "$out/device.txt.tmp" "$out/device.txt"
+  grep '^DEVICE ' "$out/device.log" > "$out/device.txt"
   log "   $(cat "$out/device.txt")"
   [ "${SKIP_TESTS:-0}" = 1 ] || tests_phase
   [ "${SKIP_UPLOAD:-0}" = 1 ] || upload_phase
