@@ -37,6 +37,12 @@ public record LoraModule(
         Objects.requireNonNull(up, "up");
     }
 
+    /** This module with its delta laid out (in, out) when {@code transposed}, else (out, in). */
+    public LoraModule withTransposed(boolean transposed) {
+        return transposed == this.transposed ? this
+                : new LoraModule(name, kind, rank, alpha, scale, transposed, down, up, magnitude, upBias);
+    }
+
     /** Input features of the delta: in, or in·kh·kw for conv, or num_embeddings. */
     public long inFeatures() {
         return down.trailing(1);

@@ -1,5 +1,6 @@
 package dev.safeload.lora;
 
+import dev.safeload.lora.internal.LinearLayout;
 import dev.safeload.lora.internal.ModuleResolver;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -84,8 +85,15 @@ public final class MergePlan {
             for (Map.Entry<LoraAdapter, Double> entry : adapters) {
                 LoraAdapter adapter = entry.getKey();
                 double factor = globalScale * entry.getValue();
-                for (LoraModule module : adapter.modules()) {
-                    WeightSpec weight = resolver.weightOf(module, adapter.format(), adapter.source());
+                List<LoraModule> modules = adapter.modules();
+                List<WeightSpec> weights = modules.stream()
+                        .map(m -> resolver.weightOf(m, adapter.format(), adapter.source())).toList();
+                if (adapter.format() == AdapterFormat.PEFT) {
+                    modules = LinearLayout.fit(modules, weights);
+                }
+                for (int i = 0; i < modules.size(); i++) {
+                    LoraModule module = modules.get(i);
+                    WeightSpec weight = weights.get(i);
                     checkFits(adapter, module, weight);
                     terms.computeIfAbsent(weight.name(), k -> new ArrayList<>())
                             .add(Term.of(adapter, module, weight, (float) (factor * module.scale())));

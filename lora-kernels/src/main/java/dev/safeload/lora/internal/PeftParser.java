@@ -21,14 +21,22 @@ import java.util.regex.Pattern;
  * {@code lora_B.weight}, {@code lora_B.bias}, {@code lora_embedding_A/B} and
  * {@code lora_magnitude_vector} (no {@code .weight}), optionally with the adapter-name segment PEFT
  * uses in memory ({@code lora_A.default.weight}); any other {@code .weight}/{@code .bias} is a whole
- * tensor saved through {@code modules_to_save}, {@code bias} or resized embeddings. Diffusers'
+ * tensor saved through {@code modules_to_save}, {@code bias} or embedding targets (under the wrapper's
+ * {@code base_layer}: they replace the base tensor before the delta is added). Diffusers'
  * {@code unet.}/{@code text_encoder.} prefixed keys have the same shape and are accepted too.
  */
 public final class PeftParser {
     private static final String PREFIX = "base_model.model.";
     private static final Pattern LORA_KEY = Pattern.compile(
             "^(.+)\\.(lora_A|lora_B|lora_embedding_A|lora_embedding_B|lora_magnitude_vector)(?:\\.([^.]+))??(?:\\.(weight|bias))?$");
-    private static final Pattern SAVED_MODULE = Pattern.compile("\\.modules_to_save\\.[^.]+(?=\\.(weight|bias)$)");
+    /**
+     * The wrapper infix of a whole tensor, dropped to get the base tensor's name: modules_to_save
+     * copies ({@code lm_head.modules_to_save.default.weight}, in memory) and the wrapped layer of a
+     * LoRA target ({@code lm_head.base_layer.weight}), which peft saves for targeted embeddings
+     * ({@code save_embedding_layers}, utils/save_and_load.py) and with {@code bias="all"}.
+     */
+    private static final Pattern SAVED_MODULE = Pattern.compile(
+            "\\.(?:modules_to_save\\.[^.]+|base_layer)(?=\\.(weight|bias)$)");
 
     private PeftParser() {}
 
