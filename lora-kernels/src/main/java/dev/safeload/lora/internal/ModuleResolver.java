@@ -20,7 +20,7 @@ import java.util.Set;
  * <p>PEFT names are module paths: {@code <module>.weight} is tried first; otherwise a base module
  * whose path and the adapter's differ only by leading components (GPT-2 files lack the
  * {@code transformer.} of the model class, diffusers adds {@code unet.}) is accepted when it is
- * the only one.
+ * the only one. An {@code lm_head} absent from a base with tied embeddings is its input embedding.
  *
  * <p>kohya names replace every {@code .} with {@code _}, which cannot be undone by parsing
  * (module names contain {@code _}; lora.md 2.1). So the map goes the other way: every base module
@@ -32,6 +32,9 @@ import java.util.Set;
 public final class ModuleResolver {
     private final Map<String, WeightSpec> byName = new LinkedHashMap<>();
     private final List<String> modulePaths = new ArrayList<>();
+    /** Input embeddings in transformers models: Llama/Mistral/Qwen/Gemma, GPT-2, BERT/BLOOM/Falcon, GPT-NeoX, T5. */
+    private static final Set<String> TIED_EMBEDDING_NAMES = Set.of("embed_tokens", "wte", "word_embeddings", "embed_in",
+            "shared");
     private Map<String, Set<String>> kohyaNames;
 
     public ModuleResolver(Collection<WeightSpec> base) {
@@ -65,7 +68,30 @@ public final class ModuleResolver {
                 candidates.add(path);
             }
         }
+        if (candidates.isEmpty() && leaf(name).equals("lm_head")) {
+            candidates = tiedInputEmbedding();
+        }
         return single(name, candidates, adapter);
+    }
+
+    /**
+     * With {@code tie_word_embeddings} transformers saves the shared tensor once, under the input
+     * embedding's name, and peft merges an {@code lm_head} LoRA into that shared tensor (both are
+     * (vocab, hidden)): so a base without {@code lm_head.weight} takes it on its input embedding,
+     * found by the names transformers models give it, when there is exactly one.
+     */
+    private List<String> tiedInputEmbedding() {
+        List<String> found = new ArrayList<>();
+        for (String path : modulePaths) {
+            if (TIED_EMBEDDING_NAMES.contains(leaf(path))) {
+                found.add(path);
+            }
+        }
+        return found;
+    }
+
+    private static String leaf(String path) {
+        return path.substring(path.lastIndexOf('.') + 1);
     }
 
     /** The base module path of a kohya {@code lora_unet_...} name. */

@@ -128,10 +128,8 @@ public final class PeftParser {
         AdapterTensor upBias = parts.get("lora_B.bias");
         long out = b.dim(0);
         if (magnitude != null) {
-            if (kind == LayerKind.EMBEDDING) {
-                throw LoraException.of(LoraError.Unsupported, "%s: module %s: DoRA on embeddings is not supported",
-                        source, name);
-            }
+            // embeddings too: peft's DoraEmbeddingLayer norms the columns of W (num, dim), one per
+            // embedding feature, the layout a transposed module merges in (lora/dora.py, variants.py)
             checkVector(name, "lora_magnitude_vector", magnitude, out, source);
         } else if (config != null && config.useDora()) {
             throw LoraException.of(LoraError.InvalidAdapter,
