@@ -3,6 +3,8 @@ package dev.safeload.lora;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -13,6 +15,7 @@ import dev.safeload.safetensors.TensorInfo;
 import dev.safeload.testing.PythonOracle;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -29,11 +32,13 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Differential suite against peft: every case of {@code fixtures/peft_cases.py} (target_modules as
  * regex and list, layers_to_transform, exclude_modules, all-linear, rank/alpha patterns, rsLoRA,
- * fan_in_fan_out, embedding and lm_head LoRA, modules_to_save, bias, lora_bias, DoRA, conv LoRA, in
- * F32, F16 and BF16 bases) for two fresh seeds, generated in one Python process (importing torch
- * costs seconds). Each base is merged by {@link ModelMerger} with the adapter peft saved, and
- * compared tensor by tensor with peft's {@code merge_and_unload()} of the same two: the same
- * names, dtypes and shapes, the same set of tensors changed, values within tolerance.
+ * fan_in_fan_out, embedding and lm_head LoRA, tied embeddings, modules_to_save, bias, lora_bias,
+ * DoRA on linear, Conv1D and embedding layers, conv LoRA, in F32, F16 and BF16 bases) for two fresh
+ * seeds, generated in one Python process (importing torch costs seconds). Each base is merged by
+ * {@link ModelMerger} with the adapter peft saved, and compared tensor by tensor with peft's
+ * {@code merge_and_unload()} of the same two: the same names, dtypes and shapes, the same set of
+ * tensors changed, values within tolerance. Where peft refuses a config the case is skipped with
+ * peft's reason; where it saves an adapter but refuses to merge it (grouped conv), ours must refuse.
  *
  * <p>Tolerances. F32 base: 1e-5 of the tensor's largest magnitude (both sides accumulate in fp32 in
  * a different order; DoRA's row norms add a few ulps). F16/BF16 bases: we round {@code W + delta}
@@ -61,10 +66,15 @@ class PeftDifferentialTest {
         List<DynamicTest> tests = new ArrayList<>();
         for (JsonNode c : manifest()) {
             String label = c.get("name").asText() + " [seed=" + c.get("seed").asLong() + "]";
+            Path caseDir = Path.of(c.get("dir").asText());
             tests.add(DynamicTest.dynamicTest(label, () -> {
+                if (c.path("adapter_saved").asBoolean(false)) {
+                    refusesLikePeft(caseDir, label, c.get("refused").asText());
+                    return;
+                }
                 // peft refusing a config is not ours to check: reported as skipped, with its reason
                 Assumptions.assumeFalse(c.has("refused"), () -> "peft refuses " + label + ": " + c.path("refused").asText());
-                check(Path.of(c.get("dir").asText()), label);
+                check(caseDir, label);
             }));
         }
         assertFalse(tests.isEmpty(), "peft_cases.py wrote no cases");
@@ -77,6 +87,19 @@ class PeftDifferentialTest {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /** peft saved the adapter but cannot merge it: ours must refuse too, with an error, not merge something else. */
+    private static void refusesLikePeft(Path caseDir, String label, String peftError) {
+        Path base = caseDir.resolve("base").resolve(SafetensorsModel.SINGLE_FILE);
+        LoraException e = assertThrows(LoraException.class, () -> {
+            try (LoraBackend cpu = new CpuLoraBackend(2)) {
+                ModelMerger.merge(base, List.of(new ModelMerger.WeightedAdapter(LoraAdapter.read(caseDir.resolve("adapter")), 1.0)),
+                        1.0, cpu, caseDir.resolve("ours.safetensors"));
+            }
+        }, label + ": peft refuses to merge (" + peftError + ") but ours merged");
+        assertFalse(Files.exists(caseDir.resolve("ours.safetensors")), label + ": a refused merge left a file");
+        assertTrue(e.getMessage().contains(caseDir.resolve("adapter").toString()), label + ": " + e.getMessage());
     }
 
     private static void check(Path caseDir, String label) {
