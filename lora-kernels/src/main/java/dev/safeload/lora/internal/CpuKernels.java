@@ -46,36 +46,60 @@ public final class CpuKernels {
     /**
      * DoRA: the norms need the whole updated weight, so it is widened to fp32 first, every step is
      * applied, and it is rounded once at the end.
+     *
+     * <p>A DoRA step after other steps follows peft's merge of several adapters (lora/variants.py
+     * DoraLinearVariant.merge_unsafe under layer.py {@code _unmerged_base_weight}): its norms are those
+     * of the weight before this merge plus its own delta, as its forward pass sees them, and its
+     * magnitude / norm scales the weight so far plus that delta.
      */
     private static void mergeDense(MemorySegment w, MergeTarget t, ExecutorService threads, int parallelism) {
         int rows = t.rows();
         int cols = t.cols();
         float[] full = new float[Math.toIntExact(t.elementCount())];
         Numerics.load(w, t.precision(), 0, full, 0, full.length);
-        for (MergeTarget.Step step : t.steps()) {
+        List<MergeTarget.Step> steps = t.steps();
+        boolean doraAfterOthers = steps.stream().skip(1).anyMatch(MergeTarget.Step::dora);
+        float[] original = doraAfterOthers ? full.clone() : null;
+        for (int s = 0; s < steps.size(); s++) {
+            MergeTarget.Step step = steps.get(s);
             float[][] right = rowsOf(step.right(), step.k(), cols);
-            forEachBlock(rows, parallelism, threads, (from, to) -> {
-                float[] acc = new float[cols];
-                for (int r = from; r < to; r++) {
-                    System.arraycopy(full, r * cols, acc, 0, cols);
-                    addRow(acc, step, right, r, 1f);
-                    System.arraycopy(acc, 0, full, r * cols, cols);
-                }
-            });
+            add(full, step, right, rows, cols, threads, parallelism);
             if (step.dora()) {
-                rescaleOutputs(full, rows, cols, t.outputsAreRows(), step.magnitude());
+                float[] normed = full;
+                if (s > 0) {
+                    normed = original.clone();
+                    add(normed, step, right, rows, cols, threads, parallelism);
+                }
+                rescaleOutputs(full, normed, rows, cols, t.outputsAreRows(), step.magnitude());
             }
         }
         Numerics.store(full, 0, w, t.precision(), 0, full.length);
     }
 
-    /** {@code W[o] *= m[o] / ‖W[o]‖₂} per output o (PEFT dora.py get_weight_norm; norms in fp64). */
-    private static void rescaleOutputs(float[] full, int rows, int cols, boolean outputsAreRows, float[] magnitude) {
+    /** {@code full += left · right} of one step. */
+    private static void add(float[] full, MergeTarget.Step step, float[][] right, int rows, int cols, ExecutorService threads,
+            int parallelism) {
+        forEachBlock(rows, parallelism, threads, (from, to) -> {
+            float[] acc = new float[cols];
+            for (int r = from; r < to; r++) {
+                System.arraycopy(full, r * cols, acc, 0, cols);
+                addRow(acc, step, right, r, 1f);
+                System.arraycopy(acc, 0, full, r * cols, cols);
+            }
+        });
+    }
+
+    /**
+     * {@code W[o] *= m[o] / ‖N[o]‖₂} per output o, N the weight the norms are taken of (PEFT dora.py
+     * get_weight_norm; norms in fp64).
+     */
+    private static void rescaleOutputs(float[] full, float[] normed, int rows, int cols, boolean outputsAreRows,
+            float[] magnitude) {
         if (outputsAreRows) {
             for (int r = 0; r < rows; r++) {
                 double sum = 0;
                 for (int c = 0; c < cols; c++) {
-                    float v = full[r * cols + c];
+                    float v = normed[r * cols + c];
                     sum += (double) v * v;
                 }
                 float factor = (float) (magnitude[r] / Math.sqrt(sum));
@@ -88,7 +112,7 @@ public final class CpuKernels {
         double[] sums = new double[cols];
         for (int r = 0; r < rows; r++) {
             for (int c = 0; c < cols; c++) {
-                float v = full[r * cols + c];
+                float v = normed[r * cols + c];
                 sums[c] += (double) v * v;
             }
         }
