@@ -6,16 +6,18 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.safeload.lora.internal.Numerics;
+import java.lang.foreign.MemorySegment;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /**
- * Layouts peft 0.21 saves that {@link PeftDifferentialTest} found ours mishandling, checked here
- * without torch so that they stay covered where peft is not installed: the base layer saved beside
- * a LoRA target, fan_in_fan_out decided per layer type, DoRA on embeddings, and lm_head LoRA on a
- * base whose output layer is tied to its input embedding.
+ * What {@link PeftDifferentialTest} found ours doing differently from peft 0.21, checked here
+ * without torch so that it stays covered where peft is not installed: the base layer saved beside
+ * a LoRA target, fan_in_fan_out decided per layer type, DoRA on embeddings, lm_head LoRA on a base
+ * whose output layer is tied to its input embedding, and DoRA merged after another adapter.
  */
 class PeftSavedLayoutTest {
     private final Fixtures f = new Fixtures();
@@ -83,6 +85,47 @@ class PeftSavedLayoutTest {
                 spec("vision.embed_tokens.weight", 96, 48)), adapter, 1.0));
         assertEquals(LoraError.MissingModule, e.kind());
         assertTrue(e.getMessage().contains("vision.embed_tokens"), e.getMessage());
+    }
+
+    @Test
+    void doraAfterAnotherAdapterIsNormedAgainstTheUnmergedBase() {
+        // peft merging [plain a, DoRA b] (variants.py DoraLinearVariant.merge_unsafe, layer.py
+        // _unmerged_base_weight): W' = m_b / ||W0 + dB|| * (W0 + dA + dB), norms per output row
+        int in = 40, out = 24, r = 4;
+        String module = "model.layers.0.self_attn.q_proj";
+        Fixtures.Weight w = f.weight(module + ".weight", Precision.F32, out, in);
+        LoraAdapter a = LoraAdapter.fromTensors(f.peftLinear(module, r, in, out, Precision.F32), Fixtures.config(r, 8, ""),
+                Map.of(), "a");
+        Map<String, AdapterTensor> tb = f.peftLinear(module, r, in, out, Precision.F32);
+        AdapterTensor magnitude = f.tensor(Precision.F32, 0.1, out);
+        tb.put("base_model.model." + module + ".lora_magnitude_vector", magnitude);
+        LoraAdapter b = LoraAdapter.fromTensors(tb, Fixtures.config(r, 4, "\"use_dora\": true"), Map.of(), "b");
+        double[] normed = Fixtures.widen(w.values());
+        Fixtures.add(normed, Fixtures.delta(b.modules().getFirst(), 1.0));
+        double[] ref = Fixtures.widen(w.values());
+        Fixtures.add(ref, Fixtures.delta(a.modules().getFirst(), 2.0));
+        Fixtures.add(ref, Fixtures.delta(b.modules().getFirst(), 1.0));
+        double largest = 0;
+        for (int o = 0; o < out; o++) {
+            double sum = 0;
+            for (int i = 0; i < in; i++) {
+                sum += normed[o * in + i] * normed[o * in + i];
+            }
+            for (int i = 0; i < in; i++) {
+                ref[o * in + i] *= magnitude.values()[o] / Math.sqrt(sum);
+                largest = Math.max(largest, Math.abs(ref[o * in + i]));
+            }
+        }
+        MergePlan plan = MergePlan.builder(List.of(w.spec())).add(a, 1.0).add(b, 1.0).build();
+        byte[] bytes = new byte[out * in * 4];
+        try (CpuLoraBackend cpu = new CpuLoraBackend(2); WeightBuffer buf = cpu.load(w.spec(), w.bytes())) {
+            cpu.merge(buf, plan.target(w.spec().name()));
+            cpu.read(buf, MemorySegment.ofArray(bytes));
+        }
+        float[] got = Numerics.decode(MemorySegment.ofArray(bytes), Precision.F32);
+        for (int i = 0; i < got.length; i++) {
+            assertEquals(ref[i], got[i], 1e-5 * largest, "element " + i + f.seedText());
+        }
     }
 
     private static WeightSpec spec(String name, long... shape) {
