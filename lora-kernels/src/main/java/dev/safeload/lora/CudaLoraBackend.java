@@ -10,7 +10,7 @@ import dev.safeload.cuda.CudaDataType;
 import dev.safeload.cuda.CudaStream;
 import dev.safeload.cuda.DeviceBuffer;
 import dev.safeload.cuda.DeviceMatrix;
-import dev.safeload.lora.internal.Cleanup;
+import dev.safeload.cuda.internal.Cleanup;
 import dev.safeload.lora.internal.CpuKernels;
 import dev.safeload.lora.internal.CudaAdapterPool;
 import dev.safeload.lora.internal.Numerics;

@@ -1,5 +1,6 @@
 package dev.safeload.lora.internal;
 
+import dev.safeload.cuda.internal.Cleanup;
 import dev.safeload.cuda.CublasComputeType;
 import dev.safeload.cuda.CublasHandle;
 import dev.safeload.cuda.CublasOperation;

@@ -1,5 +1,6 @@
 package dev.safeload.lora.internal;
 
+import dev.safeload.cuda.internal.Cleanup;
 import dev.safeload.cuda.CudaContext;
 import dev.safeload.cuda.CudaEvent;
 import dev.safeload.cuda.CudaStream;

@@ -40,8 +40,7 @@ public final class CudaCopyEngine implements CopyEngine {
             }
             loaded = scratchBytes > 0 ? new ConversionKernels(context) : null;
         } catch (RuntimeException | Error e) {
-            releaseAll(e);
-            throw e;
+            release(new Cleanup(e)).rethrow();
         }
         this.kernels = loaded;
     }
@@ -110,37 +109,16 @@ public final class CudaCopyEngine implements CopyEngine {
         }
     }
 
-    /** Waits for the lanes, then releases streams, scratch and kernels. */
+    /** Waits for the lanes, then releases streams, scratch and kernels; the first failure is thrown. */
     @Override
     public void close() {
-        RuntimeException first = null;
-        try {
-            synchronize();
-        } catch (RuntimeException e) {
-            first = e;
-        }
-        releaseAll(first);
-        if (first != null) {
-            throw first;
-        }
+        release(new Cleanup().run(this::synchronize)).rethrow();
     }
 
-    private void releaseAll(Throwable primary) {
-        List<AutoCloseable> resources = new ArrayList<>(scratch);
-        resources.addAll(streams);
-        if (kernels != null) {
-            resources.add(kernels);
-        }
-        for (AutoCloseable resource : resources) {
-            try {
-                resource.close();
-            } catch (Exception e) {
-                if (primary != null) {
-                    primary.addSuppressed(e);
-                }
-            }
-        }
+    private Cleanup release(Cleanup cleanup) {
+        cleanup.close(scratch.toArray(AutoCloseable[]::new)).close(streams.toArray(AutoCloseable[]::new)).close(kernels);
         scratch.clear();
         streams.clear();
+        return cleanup;
     }
 }

@@ -1,4 +1,4 @@
-package dev.safeload.lora.internal;
+package dev.safeload.cuda.internal;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;

@@ -1,4 +1,4 @@
-package dev.safeload.lora.internal;
+package dev.safeload.cuda.internal;
 
 /**
  * Runs every release step of a teardown even when one of them fails: the first failure is kept and
@@ -6,13 +6,19 @@ package dev.safeload.lora.internal;
  * JLS 14.20.3), so one failing {@code close()} never leaves the resources after it allocated.
  */
 public final class Cleanup {
-    private RuntimeException failure;
+    private Throwable failure;
 
     /** A teardown with nothing failed yet. */
     public Cleanup() {}
 
-    /** A teardown after {@code failure}: later failures are added to it, and {@link #rethrow()} throws it. */
-    public Cleanup(RuntimeException failure) {
+    /**
+     * A teardown after {@code failure} (a {@link RuntimeException} or an {@link Error}): later failures
+     * are added to it, and {@link #rethrow()} throws it.
+     */
+    public Cleanup(Throwable failure) {
+        if (!(failure instanceof RuntimeException) && !(failure instanceof Error)) {
+            throw new IllegalArgumentException("a teardown carries unchecked failures only", failure);
+        }
         this.failure = failure;
     }
 
@@ -42,8 +48,11 @@ public final class Cleanup {
 
     /** Throws the first failure, with the later ones suppressed in it; returns if nothing failed. */
     public void rethrow() {
-        if (failure != null) {
-            throw failure;
+        if (failure instanceof RuntimeException e) {
+            throw e;
+        }
+        if (failure instanceof Error e) {
+            throw e;
         }
     }
 
