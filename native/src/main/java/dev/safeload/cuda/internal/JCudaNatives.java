@@ -114,23 +114,18 @@ public final class JCudaNatives {
         if (name.isEmpty()) {
             return Optional.empty();
         }
-        String resource = "/lib/" + name.get();
-        try (InputStream probe = JCudaNatives.class.getResourceAsStream(resource)) {
-            if (probe == null) {
-                return Optional.empty();
-            }
-        } catch (IOException e) {
-            return Optional.empty();
-        }
         try {
+            byte[] expected;
+            try (InputStream in = JCudaNatives.class.getResourceAsStream("/lib/" + name.get())) {
+                if (in == null) {
+                    return Optional.empty();
+                }
+                expected = in.readAllBytes();
+            }
             if (!privateDirectory(directory)) {
                 return Optional.empty();
             }
             Path target = directory.resolve(name.get());
-            byte[] expected;
-            try (InputStream in = JCudaNatives.class.getResourceAsStream(resource)) {
-                expected = in.readAllBytes();
-            }
             if (Files.isRegularFile(target, LinkOption.NOFOLLOW_LINKS) && java.util.Arrays.equals(expected, Files.readAllBytes(target))) {
                 return Optional.of(directory);
             }
