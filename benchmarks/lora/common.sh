@@ -1,5 +1,6 @@
 # Shared by run-cpu.sh and run-gpu.sh (sourced): options, the JDK, the jar, and one JMH run.
 # The caller sets `layers` (its default) and `usage_lines` before sourcing, passing "$@".
+source "$root/benchmarks/jmh-retry.sh"
 quick=0 build=1 out=""
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -20,14 +21,7 @@ run() {  # run NAME REGEX [JMH args...]: results in $out/jmh-NAME.json and .log
   local name=$1 regex=$2; shift 2
   echo "== $name ($(cut -d' ' -f1-3 /proc/loadavg))" >&2
   echo "before $name: $(cut -d' ' -f1-3 /proc/loadavg)" >> "$out/load.txt"
-  # JMH allows one run per machine (/tmp/jmh.lock); on a shared box, wait for the other one to end
-  # rather than measure side by side with it.
-  for attempt in $(seq 1 60); do
-    "$jdk/bin/java" -jar "$jar" "$regex" "${it[@]}" "$@" -rf json -rff "$out/jmh-$name.json" > "$out/jmh-$name.log" 2>&1 || true
-    grep -q 'Unable to acquire the JMH lock' "$out/jmh-$name.log" || break
-    echo "   another JMH run holds /tmp/jmh.lock; waiting 20 s (attempt $attempt)" >&2
-    sleep 20
-  done
+  jmh_retry "$out/jmh-$name.log" "$jdk/bin/java" -jar "$jar" "$regex" "${it[@]}" "$@" -rf json -rff "$out/jmh-$name.json"
   grep -E '^(# Benchmark:|# Parameters:|Result )' "$out/jmh-$name.log" >&2 || true
   [ -s "$out/jmh-$name.json" ] || { echo "$name failed: see $out/jmh-$name.log" >&2; exit 1; }
 }

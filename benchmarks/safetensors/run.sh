@@ -18,6 +18,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 here="$root/benchmarks/safetensors"
+source "$root/benchmarks/jmh-retry.sh"
 
 quick=0 keep=0 build=1 dir="" out=""
 while [ $# -gt 0 ]; do
@@ -95,16 +96,8 @@ fi
 jmh() {  # jmh NAME REGEX: one JMH run of the benchmarks matching REGEX, results in jmh-NAME.json
   echo "== JMH $1 on $jdk ($(cut -d' ' -f1-3 /proc/loadavg))" >&2
   echo "before jmh $1: $(cut -d' ' -f1-3 /proc/loadavg)" >> "$out/load.txt"
-  # JMH allows one run per machine (/tmp/jmh.lock): wait for another area's benchmarks rather than
-  # measure beside them.
-  for _ in $(seq 60); do
-    "$jdk/bin/java" -jar "$jar" "$2" "${jmh_iterations[@]}" \
-      -p modelFile="$dir/model.safetensors" -p headerFile="$dir/header.safetensors" \
-      -rf json -rff "$out/jmh-$1.json" > "$out/jmh-$1.log" 2>&1 || true
-    grep -q 'Unable to acquire the JMH lock' "$out/jmh-$1.log" || break
-    echo "   another JMH run holds /tmp/jmh.lock; waiting" >&2
-    sleep 10
-  done
+  jmh_retry "$out/jmh-$1.log" "$jdk/bin/java" -jar "$jar" "$2" "${jmh_iterations[@]}" \
+    -p modelFile="$dir/model.safetensors" -p headerFile="$dir/header.safetensors" -rf json -rff "$out/jmh-$1.json"
   grep -E '^(# Benchmark:|Result )' "$out/jmh-$1.log" >&2 || true
   [ -s "$out/jmh-$1.json" ] || { echo "run.sh: JMH $1 failed, see $out/jmh-$1.log" >&2; exit 1; }
 }
