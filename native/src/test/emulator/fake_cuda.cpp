@@ -204,11 +204,6 @@ struct Module {
     std::string ptx;
 };
 
-struct Function {
-    std::string name;
-    int parameters;
-};
-
 // Resolves the stream argument: nullptr for the NULL stream (0, CU_STREAM_LEGACY, CU_STREAM_PER_THREAD).
 bool resolveStream(void *handle, Stream **out) {
     uintptr_t h = (uintptr_t) handle;
@@ -263,11 +258,6 @@ extern "C" int safeload_emulator_submit(void *stream, void (*run)(void *), void 
 }
 
 extern "C" void safeload_emulator_fault(const char *what) { fault(what); }
-
-extern "C" size_t safeload_emulator_allocations(void) {
-    std::lock_guard<std::mutex> guard(memoryLock);
-    return deviceAllocations.size();
-}
 
 // ---- initialization, devices, contexts ----
 extern "C" CUresult cuInit(unsigned flags) {
