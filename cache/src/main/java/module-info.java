@@ -1,4 +1,6 @@
-/** The Hugging Face hub cache: resolver, downloader, snapshot download, cache tools, mirror server. */
+/**
+ * The Hugging Face hub cache: resolver, downloader, snapshot download, cache tools, mirror server.
+ */
 module dev.safeload.cache {
     requires transitive dev.safeload.safetensors;
     requires com.fasterxml.jackson.databind;

@@ -3,8 +3,8 @@ package dev.safeload;
 import java.util.Objects;
 
 /**
- * Root of safeload's one unchecked exception hierarchy. Every failure the library reports carries
- * a {@link ErrorKind} and a message that says what is wrong and, where there is one, what to do.
+ * Root of safeload's one unchecked exception hierarchy. Every failure the library reports carries a
+ * {@link ErrorKind} and a message that says what is wrong and, where there is one, what to do.
  *
  * <p>Each module adds one subclass (safetensors format errors, hub errors, CUDA errors, LoRA
  * errors); I/O failures are wrapped in the module's exception with an I/O kind, so callers need

@@ -2,18 +2,19 @@ package dev.safeload.cache;
 
 import dev.safeload.cache.internal.BlobLinker;
 import dev.safeload.cache.internal.ScanWalker;
+
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
  * Hard-links identical blobs across one or more hub caches on one filesystem, so that a model
- * cached by several users, containers or tools takes its space once. Blob names are content
- * hashes; every copy is rehashed before it is linked, so corrupt copies are left alone (and
- * reported) instead of being spread. Each replacement is atomic (a link to a temporary name in the
- * same folder, then a rename over the old copy), so a reader sees either the old or the new file,
- * both complete, and no blob path is ever missing. Copies on different filesystems are skipped
- * with a message.
+ * cached by several users, containers or tools takes its space once. Blob names are content hashes;
+ * every copy is rehashed before it is linked, so corrupt copies are left alone (and reported)
+ * instead of being spread. Each replacement is atomic (a link to a temporary name in the same
+ * folder, then a rename over the old copy), so a reader sees either the old or the new file, both
+ * complete, and no blob path is ever missing. Copies on different filesystems are skipped with a
+ * message.
  */
 public final class CacheDeduper {
     private CacheDeduper() {}

@@ -2,6 +2,7 @@ package dev.safeload.cache;
 
 import dev.safeload.cache.internal.BlobHashes;
 import dev.safeload.cache.internal.CacheWriter;
+
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -16,22 +17,31 @@ import java.util.stream.Stream;
 
 /**
  * Publishes a local folder into a hub cache as one revision of a repository, in the layout
- * huggingface_hub writes (reference/hub.md section 1): so a model that never came from the hub
- * (a fine-tune, a converted checkpoint) can be served by {@link CacheMirrorServer} and resolved
+ * huggingface_hub writes (reference/hub.md section 1): so a model that never came from the hub (a
+ * fine-tune, a converted checkpoint) can be served by {@link CacheMirrorServer} and resolved
  * offline like any download.
  *
  * <p>Blob names follow the hub's etags: the sha256 for files stored in LFS, the git blob sha1 for
- * the others. Which files the hub keeps in LFS is decided by the repository's
- * {@code .gitattributes}; here a file goes to LFS when it is a weights file
- * ({@code .safetensors}, {@code .bin}, {@code .pt}, {@code .gguf}, ...) or larger than 10 MiB, the
- * threshold above which the hub refuses plain git files. The commit id is derived from the
- * content (a sha1 over the sorted paths and blob names), so importing the same folder twice gives
- * the same commit.
+ * the others. Which files the hub keeps in LFS is decided by the repository's {@code
+ * .gitattributes}; here a file goes to LFS when it is a weights file ({@code .safetensors}, {@code
+ * .bin}, {@code .pt}, {@code .gguf}, ...) or larger than 10 MiB, the threshold above which the hub
+ * refuses plain git files. The commit id is derived from the content (a sha1 over the sorted paths
+ * and blob names), so importing the same folder twice gives the same commit.
  */
 public final class CacheImporter {
     private static final long LFS_THRESHOLD = 10L << 20;
     private static final List<String> LFS_SUFFIXES =
-            List.of(".safetensors", ".bin", ".pt", ".pth", ".ckpt", ".gguf", ".onnx", ".h5", ".msgpack", ".npz");
+            List.of(
+                    ".safetensors",
+                    ".bin",
+                    ".pt",
+                    ".pth",
+                    ".ckpt",
+                    ".gguf",
+                    ".onnx",
+                    ".h5",
+                    ".msgpack",
+                    ".npz");
 
     private CacheImporter() {}
 
@@ -51,14 +61,21 @@ public final class CacheImporter {
             Files.createDirectories(layout.blobsDir());
             for (int i = 0; i < files.size(); i++) {
                 Path file = files.get(i);
-                etags[i] = BlobHashes.hash(file, isLfs(file) ? BlobHashes.Algorithm.SHA256 : BlobHashes.Algorithm.GIT_SHA1);
+                etags[i] =
+                        BlobHashes.hash(
+                                file,
+                                isLfs(file)
+                                        ? BlobHashes.Algorithm.SHA256
+                                        : BlobHashes.Algorithm.GIT_SHA1);
                 Path blob = layout.blob(etags[i]);
                 if (!Files.exists(blob)) {
                     Path tmp = blob.resolveSibling(etags[i] + ".import.incomplete");
                     Files.copy(file, tmp, StandardCopyOption.REPLACE_EXISTING);
                     Files.move(tmp, blob, StandardCopyOption.ATOMIC_MOVE);
                 }
-                commitDigest.update((relative(folder, file) + "\0" + etags[i] + "\n").getBytes(StandardCharsets.UTF_8));
+                commitDigest.update(
+                        (relative(folder, file) + "\0" + etags[i] + "\n")
+                                .getBytes(StandardCharsets.UTF_8));
             }
             String commit = HexFormat.of().formatHex(commitDigest.digest());
             for (int i = 0; i < files.size(); i++) {
@@ -72,7 +89,10 @@ public final class CacheImporter {
             writer.tagCacheDir();
             return commit;
         } catch (IOException e) {
-            throw new HubException(HubError.Io, "cannot import " + folder + " into " + cacheRoot + ": " + e.getMessage(), e);
+            throw new HubException(
+                    HubError.Io,
+                    "cannot import " + folder + " into " + cacheRoot + ": " + e.getMessage(),
+                    e);
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("SHA-1 is required of every JDK", e);
         }

@@ -1,10 +1,12 @@
 package dev.safeload.cache;
 
 import com.sun.net.httpserver.HttpServer;
+
 import dev.safeload.cache.internal.HubClientUpstream;
 import dev.safeload.cache.internal.MirrorHandler;
 import dev.safeload.cache.internal.MirrorUpstream;
 import dev.safeload.cache.internal.ScanWalker;
+
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -18,11 +20,11 @@ import java.util.concurrent.Executors;
 
 /**
  * Serves a hub cache as a hub endpoint, so that {@code HF_ENDPOINT=http://host:port} works for
- * huggingface_hub and for our resolver (the minimum contract of reference/hub.md 7.4: the
- * {@code /resolve/} route with the hub's headers and ranges, the revision, tree and paths-info
- * APIs, and {@code X-Error-Code} 404s). Without an upstream it only reads the cache, so a cache
- * read-only to this user can be served; with one, misses are downloaded into the cache first
- * (through {@link HubClient}, verified) and then served. Each request runs on its own virtual thread.
+ * huggingface_hub and for our resolver (the minimum contract of reference/hub.md 7.4: the {@code
+ * /resolve/} route with the hub's headers and ranges, the revision, tree and paths-info APIs, and
+ * {@code X-Error-Code} 404s). Without an upstream it only reads the cache, so a cache read-only to
+ * this user can be served; with one, misses are downloaded into the cache first (through {@link
+ * HubClient}, verified) and then served. Each request runs on its own virtual thread.
  *
  * {@snippet :
  * try (CacheMirrorServer server = CacheMirrorServer.start(new CacheMirrorServer.Options(cacheDir))) {
@@ -35,13 +37,16 @@ public final class CacheMirrorServer implements AutoCloseable {
     /**
      * How to serve.
      *
-     * @param cacheDir     the hub cache to serve
-     * @param bind         the address to listen on (loopback by default)
-     * @param port         the port; 0 picks a free one
-     * @param treePageSize tree entries per page before a {@code Link: rel="next"} (the hub pages by 1000)
-     * @param upstream     where misses are pulled from into the cache, or {@code null} to serve the cache alone
+     * @param cacheDir the hub cache to serve
+     * @param bind the address to listen on (loopback by default)
+     * @param port the port; 0 picks a free one
+     * @param treePageSize tree entries per page before a {@code Link: rel="next"} (the hub pages by
+     *     1000)
+     * @param upstream where misses are pulled from into the cache, or {@code null} to serve the
+     *     cache alone
      */
-    public record Options(Path cacheDir, InetAddress bind, int port, int treePageSize, HubSettings upstream) {
+    public record Options(
+            Path cacheDir, InetAddress bind, int port, int treePageSize, HubSettings upstream) {
         public Options {
             Objects.requireNonNull(cacheDir, "cacheDir");
             Objects.requireNonNull(bind, "bind");
@@ -49,7 +54,8 @@ public final class CacheMirrorServer implements AutoCloseable {
                 throw new IllegalArgumentException("port must be 0..65535, got " + port);
             }
             if (treePageSize < 1) {
-                throw new IllegalArgumentException("treePageSize must be positive, got " + treePageSize);
+                throw new IllegalArgumentException(
+                        "treePageSize must be positive, got " + treePageSize);
             }
         }
 
@@ -67,11 +73,12 @@ public final class CacheMirrorServer implements AutoCloseable {
         }
 
         /**
-         * Pulls misses through {@code endpoint} into the cache, with the token, timeouts and retries
-         * of {@code base} (its cache folder and endpoints are replaced).
+         * Pulls misses through {@code endpoint} into the cache, with the token, timeouts and
+         * retries of {@code base} (its cache folder and endpoints are replaced).
          */
         public Options withUpstream(URI endpoint, HubSettings.Builder base) {
-            HubSettings settings = base.cacheDir(cacheDir).endpoint(endpoint).offline(false).build();
+            HubSettings settings =
+                    base.cacheDir(cacheDir).endpoint(endpoint).offline(false).build();
             return new Options(cacheDir, bind, port, treePageSize, settings);
         }
     }
@@ -82,7 +89,8 @@ public final class CacheMirrorServer implements AutoCloseable {
 
     private final MirrorUpstream upstream;
 
-    private CacheMirrorServer(HttpServer server, ExecutorService executor, Path cacheDir, MirrorUpstream upstream) {
+    private CacheMirrorServer(
+            HttpServer server, ExecutorService executor, Path cacheDir, MirrorUpstream upstream) {
         this.server = server;
         this.executor = executor;
         this.cacheDir = cacheDir;
@@ -93,7 +101,7 @@ public final class CacheMirrorServer implements AutoCloseable {
      * Starts serving {@code options.cacheDir()}.
      *
      * @throws HubException {@link HubError#CacheNotFound} when the cache folder does not exist,
-     *                      {@link HubError#Io} when the address cannot be bound
+     *     {@link HubError#Io} when the address cannot be bound
      */
     public static CacheMirrorServer start(Options options) {
         if (options.upstream() != null) {
@@ -103,8 +111,10 @@ public final class CacheMirrorServer implements AutoCloseable {
         MirrorUpstream upstream = MirrorUpstream.NONE;
         if (options.upstream() != null) {
             System.Logger logger = System.getLogger(CacheMirrorServer.class.getName());
-            upstream = new HubClientUpstream(new HubClient(options.upstream()),
-                    line -> logger.log(System.Logger.Level.WARNING, line));
+            upstream =
+                    new HubClientUpstream(
+                            new HubClient(options.upstream()),
+                            line -> logger.log(System.Logger.Level.WARNING, line));
         }
         InetSocketAddress address = new InetSocketAddress(options.bind(), options.port());
         // The JDK server writes headers and body separately; without TCP_NODELAY, Nagle's algorithm
@@ -118,8 +128,15 @@ public final class CacheMirrorServer implements AutoCloseable {
             server = HttpServer.create(address, 128);
         } catch (IOException e) {
             closeUpstream(upstream);
-            throw new HubException(HubError.Io, String.format(Locale.ROOT,
-                    "cannot listen on %s: %s (is the port in use? --port 0 picks a free one)", address, e.getMessage()), e);
+            throw new HubException(
+                    HubError.Io,
+                    String.format(
+                            Locale.ROOT,
+                            "cannot listen on %s: %s (is the port in use? --port 0 picks a free"
+                                    + " one)",
+                            address,
+                            e.getMessage()),
+                    e);
         }
         ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
         server.setExecutor(executor);
@@ -133,7 +150,10 @@ public final class CacheMirrorServer implements AutoCloseable {
         try {
             Files.createDirectories(dir);
         } catch (IOException e) {
-            throw new HubException(HubError.Io, "cannot create the cache folder " + dir + ": " + e.getMessage(), e);
+            throw new HubException(
+                    HubError.Io,
+                    "cannot create the cache folder " + dir + ": " + e.getMessage(),
+                    e);
         }
     }
 
@@ -147,7 +167,10 @@ public final class CacheMirrorServer implements AutoCloseable {
     public URI uri() {
         InetSocketAddress address = server.getAddress();
         InetAddress host = address.getAddress();
-        String name = host.isAnyLocalAddress() ? InetAddress.getLoopbackAddress().getHostAddress() : host.getHostAddress();
+        String name =
+                host.isAnyLocalAddress()
+                        ? InetAddress.getLoopbackAddress().getHostAddress()
+                        : host.getHostAddress();
         if (name.contains(":")) {
             name = "[" + name + "]";
         }
@@ -163,7 +186,9 @@ public final class CacheMirrorServer implements AutoCloseable {
         return cacheDir;
     }
 
-    /** Stops accepting requests, lets running ones finish for up to a second, and releases the port. */
+    /**
+     * Stops accepting requests, lets running ones finish for up to a second, and releases the port.
+     */
     @Override
     public void close() {
         server.stop(1);

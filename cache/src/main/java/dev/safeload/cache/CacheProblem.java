@@ -8,7 +8,7 @@ import java.util.Objects;
  * the message is its {@code CorruptedCacheException} text (reference/hub.md 5.2), and, as there,
  * the repository concerned is left out of the report.
  *
- * @param path    the file or folder at fault
+ * @param path the file or folder at fault
  * @param message what is wrong, naming the path
  */
 public record CacheProblem(Path path, String message) {

@@ -8,15 +8,19 @@ import java.util.Optional;
 /**
  * What {@link CacheScanner#scan(Path)} found in a hub cache.
  *
- * @param root               the cache root, absolute
- * @param repos              the valid repositories, sorted by {@link CachedRepo#cacheId()}
- * @param incompleteFiles    partial downloads (the {@code .incomplete} files in each {@code blobs} folder)
- * @param problems           what is corrupt; each repository with a problem is left out of {@code repos}
- * @param physicalSizeOnDisk the bytes the valid repositories' blobs occupy, each file (inode) counted
- *                           once even when hard-linked into several repositories by {@code dedupe}
+ * @param root the cache root, absolute
+ * @param repos the valid repositories, sorted by {@link CachedRepo#cacheId()}
+ * @param incompleteFiles partial downloads (the {@code .incomplete} files in each {@code blobs}
+ *     folder)
+ * @param problems what is corrupt; each repository with a problem is left out of {@code repos}
+ * @param physicalSizeOnDisk the bytes the valid repositories' blobs occupy, each file (inode)
+ *     counted once even when hard-linked into several repositories by {@code dedupe}
  */
 public record CacheReport(
-        Path root, List<CachedRepo> repos, List<IncompleteFile> incompleteFiles, List<CacheProblem> problems,
+        Path root,
+        List<CachedRepo> repos,
+        List<IncompleteFile> incompleteFiles,
+        List<CacheProblem> problems,
         long physicalSizeOnDisk) {
     public CacheReport {
         Objects.requireNonNull(root, "root");
@@ -42,6 +46,8 @@ public record CacheReport(
 
     /** The repository with this type and id, if the cache holds it and it is valid. */
     public Optional<CachedRepo> repo(RepoType type, String repoId) {
-        return repos.stream().filter(r -> r.type() == type && r.repoId().equals(repoId)).findFirst();
+        return repos.stream()
+                .filter(r -> r.type() == type && r.repoId().equals(repoId))
+                .findFirst();
     }
 }

@@ -1,14 +1,15 @@
 package dev.safeload.cache;
 
 import dev.safeload.cache.internal.ScanWalker;
+
 import java.nio.file.Path;
 
 /**
  * Reads what a hub cache holds, the way huggingface_hub's {@code scan_cache_dir} does
  * (reference/hub.md 5.1 and 5.2): the same repositories, revisions, refs and sizes (blobs counted
- * once per repository), and the same list of corruption cases, which come back as
- * {@link CacheProblem}s in the report instead of exceptions. Scanning only reads, so it works on a
- * cache that is read-only to this user.
+ * once per repository), and the same list of corruption cases, which come back as {@link
+ * CacheProblem}s in the report instead of exceptions. Scanning only reads, so it works on a cache
+ * that is read-only to this user.
  *
  * {@snippet :
  * CacheReport report = CacheScanner.scan(Path.of(System.getProperty("user.home"), ".cache/huggingface/hub"));
@@ -24,7 +25,8 @@ public final class CacheScanner {
     /**
      * Scans the cache rooted at {@code root}.
      *
-     * @throws HubException {@link HubError#CacheNotFound} when {@code root} does not exist or is not a folder
+     * @throws HubException {@link HubError#CacheNotFound} when {@code root} does not exist or is
+     *     not a folder
      */
     public static CacheReport scan(Path root) {
         return new ScanWalker(root).scan();

@@ -3,6 +3,7 @@ package dev.safeload.cache;
 import dev.safeload.cache.internal.BlobHashes;
 import dev.safeload.cache.internal.RepoGlob;
 import dev.safeload.cache.internal.ScanWalker;
+
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -18,9 +19,9 @@ import java.util.concurrent.Future;
 import java.util.stream.Stream;
 
 /**
- * Rehashes every blob of a cache against its name: sha256 for 64-hex (LFS) names, the git blob
- * sha1 ({@code sha1("blob <len>\0" + bytes)}) for 40-hex names, as {@code hf cache verify} checks
- * files (reference/hub.md 5.6). Every blob in {@code blobs/} is checked, including those no snapshot
+ * Rehashes every blob of a cache against its name: sha256 for 64-hex (LFS) names, the git blob sha1
+ * ({@code sha1("blob <len>\0" + bytes)}) for 40-hex names, as {@code hf cache verify} checks files
+ * (reference/hub.md 5.6). Every blob in {@code blobs/} is checked, including those no snapshot
  * uses; partial downloads and other names are skipped. Only reads, so a read-only cache verifies.
  */
 public final class CacheVerifier {
@@ -40,10 +41,14 @@ public final class CacheVerifier {
             String cacheId = cacheId(repo.getFileName().toString());
             String repoId = cacheId.substring(cacheId.indexOf('/') + 1);
             if (!repoGlobs.isEmpty()) {
-                List<String> hits = repoGlobs.stream()
-                        .filter(g -> new RepoGlob(List.of(g), List.of()).accepts(repoId)
-                                || new RepoGlob(List.of(g), List.of()).accepts(cacheId))
-                        .toList();
+                List<String> hits =
+                        repoGlobs.stream()
+                                .filter(
+                                        g ->
+                                                new RepoGlob(List.of(g), List.of()).accepts(repoId)
+                                                        || new RepoGlob(List.of(g), List.of())
+                                                                .accepts(cacheId))
+                                .toList();
                 if (hits.isEmpty()) {
                     continue;
                 }
@@ -54,8 +59,10 @@ public final class CacheVerifier {
             }
         }
         if (!unmatched.isEmpty()) {
-            throw new HubException(HubError.RepoNotFound, String.format(Locale.ROOT,
-                    "no cached repository matches %s in %s", unmatched, dir));
+            throw new HubException(
+                    HubError.RepoNotFound,
+                    String.format(
+                            Locale.ROOT, "no cached repository matches %s in %s", unmatched, dir));
         }
         return run(jobs);
     }
@@ -67,7 +74,8 @@ public final class CacheVerifier {
             long size = -1;
             try {
                 size = Files.size(blob);
-                return new BlobCheck(cacheId, blob, name, size, BlobHashes.hash(blob, algorithm), null);
+                return new BlobCheck(
+                        cacheId, blob, name, size, BlobHashes.hash(blob, algorithm), null);
             } catch (IOException e) {
                 return new BlobCheck(cacheId, blob, name, size, null, e.toString());
             }
@@ -75,9 +83,12 @@ public final class CacheVerifier {
     }
 
     private static List<BlobCheck> run(List<Job> jobs) {
-        int threads = Math.max(1, Math.min(jobs.size(), Runtime.getRuntime().availableProcessors()));
-        try (ExecutorService pool = Executors.newFixedThreadPool(threads, Thread.ofPlatform().daemon().factory())) {
-            List<Future<BlobCheck>> futures = jobs.stream().map(j -> pool.submit(j::check)).toList();
+        int threads =
+                Math.max(1, Math.min(jobs.size(), Runtime.getRuntime().availableProcessors()));
+        try (ExecutorService pool =
+                Executors.newFixedThreadPool(threads, Thread.ofPlatform().daemon().factory())) {
+            List<Future<BlobCheck>> futures =
+                    jobs.stream().map(j -> pool.submit(j::check)).toList();
             List<BlobCheck> checks = new ArrayList<>();
             for (Future<BlobCheck> f : futures) {
                 checks.add(f.get());
@@ -86,7 +97,8 @@ public final class CacheVerifier {
             return checks;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new HubException(HubError.Io, "interrupted while verifying " + jobs.size() + " blobs", e);
+            throw new HubException(
+                    HubError.Io, "interrupted while verifying " + jobs.size() + " blobs", e);
         } catch (ExecutionException e) {
             throw new HubException(HubError.Io, "verifying failed: " + e.getCause(), e.getCause());
         }

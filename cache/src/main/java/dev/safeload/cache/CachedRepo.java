@@ -8,23 +8,28 @@ import java.util.Objects;
 import java.util.TreeMap;
 
 /**
- * One repository folder of a hub cache ({@code models--org--name}), as huggingface_hub's
- * {@code CachedRepoInfo} describes it.
+ * One repository folder of a hub cache ({@code models--org--name}), as huggingface_hub's {@code
+ * CachedRepoInfo} describes it.
  *
- * @param type         model, dataset or space
- * @param repoId       {@code org/name}
- * @param repoPath     the repository folder
- * @param sizeOnDisk   the sizes of the distinct blobs any snapshot points at, each counted once;
- *                     blobs no snapshot uses and {@code .incomplete} files are not counted
- *                     (reference/hub.md 5.1)
- * @param fileCount    how many distinct blobs the snapshots point at
- * @param revisions    the snapshots, sorted by commit
+ * @param type model, dataset or space
+ * @param repoId {@code org/name}
+ * @param repoPath the repository folder
+ * @param sizeOnDisk the sizes of the distinct blobs any snapshot points at, each counted once;
+ *     blobs no snapshot uses and {@code .incomplete} files are not counted (reference/hub.md 5.1)
+ * @param fileCount how many distinct blobs the snapshots point at
+ * @param revisions the snapshots, sorted by commit
  * @param lastAccessed the newest blob access time, or the folder's when there are no blobs
  * @param lastModified the newest blob modification time, or the folder's when there are no blobs
  */
 public record CachedRepo(
-        RepoType type, String repoId, Path repoPath, long sizeOnDisk, int fileCount, List<CachedRevision> revisions,
-        Instant lastAccessed, Instant lastModified) {
+        RepoType type,
+        String repoId,
+        Path repoPath,
+        long sizeOnDisk,
+        int fileCount,
+        List<CachedRevision> revisions,
+        Instant lastAccessed,
+        Instant lastModified) {
     public CachedRepo {
         Objects.requireNonNull(type, "type");
         Objects.requireNonNull(repoId, "repoId");

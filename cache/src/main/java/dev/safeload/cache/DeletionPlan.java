@@ -1,6 +1,7 @@
 package dev.safeload.cache;
 
 import dev.safeload.cache.internal.PathDeleter;
+
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -9,15 +10,19 @@ import java.util.List;
  * What {@link CacheCleaner} will remove, worked out before anything is touched so that a dry run
  * can show it; {@link #execute()} carries it out.
  *
- * @param revisions   the revisions removed, as {@code model/org/name@commit}
+ * @param revisions the revisions removed, as {@code model/org/name@commit}
  * @param repoFolders repositories removed whole (every revision of them was selected)
- * @param refs        ref files pointing at removed revisions
- * @param snapshots   snapshot folders of removed revisions
- * @param blobs       blobs that no remaining revision uses
- * @param freedBytes  the bytes freed, counted as huggingface_hub's {@code expected_freed_size} does
+ * @param refs ref files pointing at removed revisions
+ * @param snapshots snapshot folders of removed revisions
+ * @param blobs blobs that no remaining revision uses
+ * @param freedBytes the bytes freed, counted as huggingface_hub's {@code expected_freed_size} does
  */
 public record DeletionPlan(
-        List<String> revisions, List<Path> repoFolders, List<Path> refs, List<Path> snapshots, List<Path> blobs,
+        List<String> revisions,
+        List<Path> repoFolders,
+        List<Path> refs,
+        List<Path> snapshots,
+        List<Path> blobs,
         long freedBytes) {
     public DeletionPlan {
         revisions = List.copyOf(revisions);
@@ -32,9 +37,9 @@ public record DeletionPlan(
     }
 
     /**
-     * Removes everything in the plan and returns what could not be removed (one line each).
-     * Refs go first, then snapshots, then blobs, so that at every moment a reader of the cache sees
-     * refs that name existing snapshots and snapshot links that name existing blobs.
+     * Removes everything in the plan and returns what could not be removed (one line each). Refs go
+     * first, then snapshots, then blobs, so that at every moment a reader of the cache sees refs
+     * that name existing snapshots and snapshot links that name existing blobs.
      */
     public List<String> execute() {
         List<String> failures = new ArrayList<>();

@@ -12,7 +12,10 @@ public interface DownloadListener {
     /** A listener that ignores everything. */
     DownloadListener NONE = new DownloadListener() {};
 
-    /** A snapshot is about to fetch {@code files} files holding {@code bytes} bytes in all (cached ones included). */
+    /**
+     * A snapshot is about to fetch {@code files} files holding {@code bytes} bytes in all (cached
+     * ones included).
+     */
     default void snapshotPlanned(int files, long bytes) {}
 
     /**
@@ -21,12 +24,18 @@ public interface DownloadListener {
      */
     default void endpointChanged(URI endpoint, String why) {}
 
-    /** A file starts to download: {@code size} bytes in all, {@code resumedFrom} already on disk from an earlier attempt. */
+    /**
+     * A file starts to download: {@code size} bytes in all, {@code resumedFrom} already on disk
+     * from an earlier attempt.
+     */
     default void fileStarted(String path, long size, long resumedFrom) {}
 
     /** {@code count} more bytes of {@code path} arrived. */
     default void bytesReceived(String path, long count) {}
 
-    /** {@code path} is complete in the cache at {@code file}; {@code fromCache} when nothing had to be downloaded. */
+    /**
+     * {@code path} is complete in the cache at {@code file}; {@code fromCache} when nothing had to
+     * be downloaded.
+     */
     default void fileFinished(String path, Path file, boolean fromCache) {}
 }

@@ -3,6 +3,7 @@ package dev.safeload.cache;
 import dev.safeload.cache.internal.FileResolver;
 import dev.safeload.cache.internal.HubHttp;
 import dev.safeload.cache.internal.SnapshotResolver;
+
 import java.nio.file.Path;
 
 /**
@@ -44,12 +45,18 @@ public final class HubClient implements AutoCloseable {
         return downloadFile(repo, path, revision, false, DownloadListener.NONE);
     }
 
-    /** As {@link #downloadFile(HubRepo, String, String)}; {@code force} downloads again what the cache has. */
-    public Path downloadFile(HubRepo repo, String path, String revision, boolean force, DownloadListener listener) {
+    /**
+     * As {@link #downloadFile(HubRepo, String, String)}; {@code force} downloads again what the
+     * cache has.
+     */
+    public Path downloadFile(
+            HubRepo repo, String path, String revision, boolean force, DownloadListener listener) {
         return files.download(repo, path, revision, force, listener);
     }
 
-    /** {@code snapshot_download}: the folder {@code snapshots/<commit>} holding the chosen files. */
+    /**
+     * {@code snapshot_download}: the folder {@code snapshots/<commit>} holding the chosen files.
+     */
     public Path snapshotDownload(HubRepo repo, String revision, SnapshotOptions options) {
         return snapshots.download(repo, revision, options);
     }

@@ -8,11 +8,13 @@ import java.util.regex.Pattern;
  * A repository on the hub: its type and its id ({@code name} or {@code org/name}).
  *
  * <p>The id becomes a cache folder name and part of every URL, so it is checked here against the
- * hub's own rule (letters, digits, {@code - _ .}, at most one {@code /}, no {@code --} or
- * {@code ..}, no {@code -} or {@code .} at either end of a part); anything else could escape the cache root or name another repo's folder.
+ * hub's own rule (letters, digits, {@code - _ .}, at most one {@code /}, no {@code --} or {@code
+ * ..}, no {@code -} or {@code .} at either end of a part); anything else could escape the cache
+ * root or name another repo's folder.
  */
 public record HubRepo(RepoType type, String id) {
-    private static final Pattern PART = Pattern.compile("[A-Za-z0-9_]([A-Za-z0-9._-]*[A-Za-z0-9_])?");
+    private static final Pattern PART =
+            Pattern.compile("[A-Za-z0-9_]([A-Za-z0-9._-]*[A-Za-z0-9_])?");
 
     public HubRepo {
         Objects.requireNonNull(type, "type");
@@ -23,9 +25,13 @@ public record HubRepo(RepoType type, String id) {
             valid &= PART.matcher(part).matches();
         }
         if (!valid || id.length() > 200) {
-            throw new HubException(HubError.UnsafePath, String.format(java.util.Locale.ROOT,
-                    "invalid repo id '%s': expected 'name' or 'org/name' made of letters, digits, '-', '_', '.'"
-                            + " (no '--' or '..')", id.replace("\0", "\\0")));
+            throw new HubException(
+                    HubError.UnsafePath,
+                    String.format(
+                            java.util.Locale.ROOT,
+                            "invalid repo id '%s': expected 'name' or 'org/name' made of letters,"
+                                    + " digits, '-', '_', '.' (no '--' or '..')",
+                            id.replace("\0", "\\0")));
         }
     }
 
@@ -42,7 +48,10 @@ public record HubRepo(RepoType type, String id) {
         return new RepoCacheLayout(root, type, id);
     }
 
-    /** URL prefix of the repo below an endpoint: {@code org/name}, {@code datasets/org/name}, {@code spaces/org/name}. */
+    /**
+     * URL prefix of the repo below an endpoint: {@code org/name}, {@code datasets/org/name}, {@code
+     * spaces/org/name}.
+     */
     public String urlPath() {
         return type == RepoType.MODEL ? id : type.id() + "s/" + id;
     }

@@ -1,6 +1,7 @@
 package dev.safeload.cache;
 
 import dev.safeload.cache.internal.EnvironmentSettings;
+
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -11,18 +12,19 @@ import java.util.Objects;
 import java.util.Optional;
 
 /**
- * Resolved configuration of the hub client: where the cache is, which endpoints to ask, which
- * token to send, timeouts, offline mode.
+ * Resolved configuration of the hub client: where the cache is, which endpoints to ask, which token
+ * to send, timeouts, offline mode.
  *
  * <p>{@link #fromEnvironment()} reads the variables huggingface_hub reads, with its precedence
- * (reference/hub.md section 4): {@code HF_HUB_CACHE} &gt; {@code HUGGINGFACE_HUB_CACHE} &gt;
- * {@code $HF_HOME/hub} &gt; the legacy {@code TRANSFORMERS_CACHE} (with a one-time notice) &gt;
- * {@code $XDG_CACHE_HOME/huggingface/hub} &gt; {@code ~/.cache/huggingface/hub}; {@code HF_ENDPOINT}
- * (or {@code SAFELOAD_HF_ENDPOINTS}, a comma-separated ordered list of mirrors tried in turn);
- * {@code HF_HUB_OFFLINE}/{@code TRANSFORMERS_OFFLINE}; {@code HF_TOKEN} &gt; {@code
- * HUGGING_FACE_HUB_TOKEN} &gt; the token file ({@code HF_TOKEN_PATH}, default {@code $HF_HOME/token});
- * {@code HF_HUB_ETAG_TIMEOUT}, {@code HF_HUB_DOWNLOAD_TIMEOUT} (seconds, 0 = default 10);
- * {@code HF_HUB_DISABLE_SYMLINKS}. Values set through the {@link Builder} win over the environment:
+ * (reference/hub.md section 4): {@code HF_HUB_CACHE} &gt; {@code HUGGINGFACE_HUB_CACHE} &gt; {@code
+ * $HF_HOME/hub} &gt; the legacy {@code TRANSFORMERS_CACHE} (with a one-time notice) &gt; {@code
+ * $XDG_CACHE_HOME/huggingface/hub} &gt; {@code ~/.cache/huggingface/hub}; {@code HF_ENDPOINT} (or
+ * {@code SAFELOAD_HF_ENDPOINTS}, a comma-separated ordered list of mirrors tried in turn); {@code
+ * HF_HUB_OFFLINE}/{@code TRANSFORMERS_OFFLINE}; {@code HF_TOKEN} &gt; {@code
+ * HUGGING_FACE_HUB_TOKEN} &gt; the token file ({@code HF_TOKEN_PATH}, default {@code
+ * $HF_HOME/token}); {@code HF_HUB_ETAG_TIMEOUT}, {@code HF_HUB_DOWNLOAD_TIMEOUT} (seconds, 0 =
+ * default 10); {@code HF_HUB_DISABLE_SYMLINKS}. Values set through the {@link Builder} win over the
+ * environment:
  *
  * {@snippet :
  * HubSettings settings = HubSettings.builder()
@@ -93,23 +95,45 @@ public record HubSettings(
     /** Never prints the token itself. */
     @Override
     public String toString() {
-        return "HubSettings[cacheDir=" + cacheDir + ", endpoints=" + endpoints + ", token="
-                + (token == null ? "none" : "***") + ", offline=" + offline + ", etagTimeout=" + etagTimeout
-                + ", downloadTimeout=" + downloadTimeout + ", symlinksDisabled=" + symlinksDisabled
-                + ", maxRetries=" + maxRetries + ", retryBackoff=" + retryBackoff + "]";
+        return "HubSettings[cacheDir="
+                + cacheDir
+                + ", endpoints="
+                + endpoints
+                + ", token="
+                + (token == null ? "none" : "***")
+                + ", offline="
+                + offline
+                + ", etagTimeout="
+                + etagTimeout
+                + ", downloadTimeout="
+                + downloadTimeout
+                + ", symlinksDisabled="
+                + symlinksDisabled
+                + ", maxRetries="
+                + maxRetries
+                + ", retryBackoff="
+                + retryBackoff
+                + "]";
     }
 
-    /** huggingface_hub strips the trailing {@code /} of {@code HF_ENDPOINT}; a path prefix (Artifactory) is kept. */
+    /**
+     * huggingface_hub strips the trailing {@code /} of {@code HF_ENDPOINT}; a path prefix
+     * (Artifactory) is kept.
+     */
     static URI normalizeEndpoint(URI endpoint) {
         String text = endpoint.toString();
         while (text.endsWith("/")) {
             text = text.substring(0, text.length() - 1);
         }
         URI uri = URI.create(text);
-        if (uri.getScheme() == null || uri.getHost() == null
+        if (uri.getScheme() == null
+                || uri.getHost() == null
                 || !(uri.getScheme().equals("http") || uri.getScheme().equals("https"))) {
-            throw new HubException(HubError.InvalidSettings,
-                    "endpoint '" + endpoint + "' is not an http(s) URL such as https://huggingface.co");
+            throw new HubException(
+                    HubError.InvalidSettings,
+                    "endpoint '"
+                            + endpoint
+                            + "' is not an http(s) URL such as https://huggingface.co");
         }
         return uri;
     }
@@ -139,7 +163,10 @@ public record HubSettings(
             return this;
         }
 
-        /** {@code HF_HOME}: the default cache is {@code <home>/hub}, the token file {@code <home>/token}. */
+        /**
+         * {@code HF_HOME}: the default cache is {@code <home>/hub}, the token file {@code
+         * <home>/token}.
+         */
         public Builder hfHome(Path home) {
             this.hfHome = home;
             return this;
@@ -208,8 +235,12 @@ public record HubSettings(
                     chosenToken,
                     offline != null ? offline : env.offline(),
                     etagTimeout != null ? etagTimeout : env.seconds("HF_HUB_ETAG_TIMEOUT"),
-                    downloadTimeout != null ? downloadTimeout : env.seconds("HF_HUB_DOWNLOAD_TIMEOUT"),
-                    symlinksDisabled != null ? symlinksDisabled : env.flag("HF_HUB_DISABLE_SYMLINKS"),
+                    downloadTimeout != null
+                            ? downloadTimeout
+                            : env.seconds("HF_HUB_DOWNLOAD_TIMEOUT"),
+                    symlinksDisabled != null
+                            ? symlinksDisabled
+                            : env.flag("HF_HUB_DISABLE_SYMLINKS"),
                     maxRetries,
                     retryBackoff,
                     userAgent);

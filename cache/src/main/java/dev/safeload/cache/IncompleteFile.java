@@ -3,7 +3,7 @@ package dev.safeload.cache;
 import java.nio.file.Path;
 
 /**
- * A partial download left in {@code blobs/} ({@code <etag>.incomplete} or
- * {@code <etag>.<8hex>.incomplete}); not part of any revision, so not counted in sizes.
+ * A partial download left in {@code blobs/} ({@code <etag>.incomplete} or {@code
+ * <etag>.<8hex>.incomplete}); not part of any revision, so not counted in sizes.
  */
 public record IncompleteFile(Path path, long size) {}

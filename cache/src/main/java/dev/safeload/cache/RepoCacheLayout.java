@@ -19,7 +19,10 @@ import java.util.regex.Pattern;
  * {@code revision} arguments (see the resolver) before passing them in.
  */
 public record RepoCacheLayout(Path root, RepoType type, String repoId) {
-    /** A full commit hash as the hub writes it: 40 lower-case hex digits (huggingface_hub's REGEX_COMMIT_HASH). */
+    /**
+     * A full commit hash as the hub writes it: 40 lower-case hex digits (huggingface_hub's
+     * REGEX_COMMIT_HASH).
+     */
     public static final Pattern COMMIT = Pattern.compile("[0-9a-f]{40}");
 
     public RepoCacheLayout {
@@ -28,7 +31,10 @@ public record RepoCacheLayout(Path root, RepoType type, String repoId) {
         Objects.requireNonNull(repoId, "repoId");
     }
 
-    /** {@code models--org--name}: the type's plural, then the repo id with every {@code /} replaced by {@code --}. */
+    /**
+     * {@code models--org--name}: the type's plural, then the repo id with every {@code /} replaced
+     * by {@code --}.
+     */
     public static String folderName(RepoType type, String repoId) {
         return type.id() + "s--" + repoId.replace("/", "--");
     }

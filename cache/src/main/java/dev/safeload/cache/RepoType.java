@@ -2,13 +2,18 @@ package dev.safeload.cache;
 
 import java.util.Locale;
 
-/** The hub's repository types; the cache folder prefix is the plural ({@code models--org--name}). */
+/**
+ * The hub's repository types; the cache folder prefix is the plural ({@code models--org--name}).
+ */
 public enum RepoType {
     MODEL,
     DATASET,
     SPACE;
 
-    /** The lower-case name used in URLs and on the command line: {@code model}, {@code dataset}, {@code space}. */
+    /**
+     * The lower-case name used in URLs and on the command line: {@code model}, {@code dataset},
+     * {@code space}.
+     */
     public String id() {
         return name().toLowerCase(Locale.ROOT);
     }
@@ -21,6 +26,7 @@ public enum RepoType {
                 return type;
             }
         }
-        throw new IllegalArgumentException("unknown repo type '" + text + "': expected model, dataset or space");
+        throw new IllegalArgumentException(
+                "unknown repo type '" + text + "': expected model, dataset or space");
     }
 }

@@ -7,14 +7,20 @@ import java.util.Objects;
  * What a snapshot download fetches and how.
  *
  * @param include glob patterns with huggingface_hub's {@code allow_patterns} semantics ({@code *}
- *     spans {@code /}; a trailing {@code /} means the whole folder; case-sensitive); empty: every file
- * @param exclude glob patterns with {@code ignore_patterns} semantics; exclusion wins over inclusion
+ *     spans {@code /}; a trailing {@code /} means the whole folder; case-sensitive); empty: every
+ *     file
+ * @param exclude glob patterns with {@code ignore_patterns} semantics; exclusion wins over
+ *     inclusion
  * @param workers files downloaded in parallel (huggingface_hub's {@code max_workers}, default 8)
  * @param forceDownload download again even what the cache already holds
  * @param listener progress callbacks
  */
 public record SnapshotOptions(
-        List<String> include, List<String> exclude, int workers, boolean forceDownload, DownloadListener listener) {
+        List<String> include,
+        List<String> exclude,
+        int workers,
+        boolean forceDownload,
+        DownloadListener listener) {
     public static final int DEFAULT_WORKERS = 8;
 
     public SnapshotOptions {
@@ -28,7 +34,8 @@ public record SnapshotOptions(
 
     /** Every file, 8 workers, no listener. */
     public static SnapshotOptions defaults() {
-        return new SnapshotOptions(List.of(), List.of(), DEFAULT_WORKERS, false, DownloadListener.NONE);
+        return new SnapshotOptions(
+                List.of(), List.of(), DEFAULT_WORKERS, false, DownloadListener.NONE);
     }
 
     public SnapshotOptions withInclude(String... patterns) {

@@ -8,9 +8,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * A one-line progress bar for a terminal ({@code \r}-redrawn, at most five times a second):
- * bytes, percentage, rate and files done. Meant for interactive use only; the CLI shows it when
- * stderr is a terminal. Endpoint changes are printed on their own line.
+ * A one-line progress bar for a terminal ({@code \r}-redrawn, at most five times a second): bytes,
+ * percentage, rate and files done. Meant for interactive use only; the CLI shows it when stderr is
+ * a terminal. Endpoint changes are printed on their own line.
  */
 public final class TerminalProgressBar implements DownloadListener {
     private static final long REDRAW_NANOS = 200_000_000L;
@@ -100,9 +100,17 @@ public final class TerminalProgressBar implements DownloadListener {
         double fraction = total > 0 ? Math.min(1.0, (double) done / total) : 0;
         int filled = (int) Math.round(fraction * WIDTH);
         double seconds = Math.max(1e-3, (now - startNanos) / 1e9);
-        return String.format(Locale.ROOT, "[%s%s] %3.0f%% %s/%s %s/s %d/%d files",
-                "#".repeat(filled), " ".repeat(WIDTH - filled), fraction * 100, bytes(done), bytes(total),
-                bytes((long) (done / seconds)), doneFiles.get(), totalFiles.get());
+        return String.format(
+                Locale.ROOT,
+                "[%s%s] %3.0f%% %s/%s %s/s %d/%d files",
+                "#".repeat(filled),
+                " ".repeat(WIDTH - filled),
+                fraction * 100,
+                bytes(done),
+                bytes(total),
+                bytes((long) (done / seconds)),
+                doneFiles.get(),
+                totalFiles.get());
     }
 
     private void clearLine() {

@@ -9,18 +9,19 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.safeload.cache.testing.CacheFixture;
 import dev.safeload.cache.testing.HubScanOracle;
 import dev.safeload.testing.PythonOracle;
+
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 class CacheCleanerTest {
-    @TempDir
-    Path tmp;
+    @TempDir Path tmp;
 
     private static final byte[] SHARED = "shared config".getBytes(StandardCharsets.UTF_8);
     private static final byte[] OLD = CacheFixture.bytes(3000, 1);
@@ -37,11 +38,24 @@ class CacheCleanerTest {
     void build() {
         cache = new CacheFixture(tmp.resolve("hub"));
         bert = cache.repo("model", "google/bert-base");
-        oldCommit = bert.commit(1).file("config.json", SHARED).lfs("model.bin", OLD).ref("v1").commit();
-        newCommit = bert.commit(2).file("config.json", SHARED).lfs("model.bin", NEW).ref("main").commit();
-        detachedCommit = bert.commit(3).file("config.json", SHARED).lfs("extra.bin", DETACHED).commit();
-        cache.repo("model", "google/bert-large").commit(4).lfs("w.bin", CacheFixture.bytes(100, 4)).ref("main");
-        cache.repo("model", "openai/gpt2").commit(5).lfs("w.bin", CacheFixture.bytes(200, 5)).ref("main");
+        oldCommit =
+                bert.commit(1).file("config.json", SHARED).lfs("model.bin", OLD).ref("v1").commit();
+        newCommit =
+                bert.commit(2)
+                        .file("config.json", SHARED)
+                        .lfs("model.bin", NEW)
+                        .ref("main")
+                        .commit();
+        detachedCommit =
+                bert.commit(3).file("config.json", SHARED).lfs("extra.bin", DETACHED).commit();
+        cache.repo("model", "google/bert-large")
+                .commit(4)
+                .lfs("w.bin", CacheFixture.bytes(100, 4))
+                .ref("main");
+        cache.repo("model", "openai/gpt2")
+                .commit(5)
+                .lfs("w.bin", CacheFixture.bytes(200, 5))
+                .ref("main");
     }
 
     private CacheReport scan() {
@@ -51,7 +65,8 @@ class CacheCleanerTest {
     /** The plan frees what huggingface_hub's delete strategy says the same revisions free. */
     private void assertFreedLikeReference(DeletionPlan plan) {
         if (PythonOracle.available("huggingface_hub")) {
-            List<String> commits = plan.revisions().stream().map(r -> r.substring(r.indexOf('@') + 1)).toList();
+            List<String> commits =
+                    plan.revisions().stream().map(r -> r.substring(r.indexOf('@') + 1)).toList();
             assertEquals(HubScanOracle.expectedFreedSize(cache.root(), commits), plan.freedBytes());
         }
     }
@@ -66,7 +81,10 @@ class CacheCleanerTest {
     void deletingOneRevisionKeepsBlobsOtherRevisionsUse() {
         DeletionPlan plan = CacheCleaner.planDelete(scan(), List.of("google/bert-base@v1"));
         assertEquals(List.of("model/google/bert-base@" + oldCommit), plan.revisions());
-        assertEquals(List.of(bert.blob(CacheFixture.sha256(OLD))), plan.blobs(), "config.json is shared, stays");
+        assertEquals(
+                List.of(bert.blob(CacheFixture.sha256(OLD))),
+                plan.blobs(),
+                "config.json is shared, stays");
         assertEquals(OLD.length, plan.freedBytes());
         assertFreedLikeReference(plan);
         assertEquals(List.of(), plan.execute());
@@ -77,7 +95,8 @@ class CacheCleanerTest {
         assertFalse(Files.exists(bert.dir().resolve("snapshots").resolve(oldCommit)));
         CacheReport after = scan();
         assertEquals(List.of(), after.problems());
-        assertEquals(2, after.repo(RepoType.MODEL, "google/bert-base").orElseThrow().revisions().size());
+        assertEquals(
+                2, after.repo(RepoType.MODEL, "google/bert-base").orElseThrow().revisions().size());
         assertReferenceAgrees();
     }
 
@@ -101,25 +120,35 @@ class CacheCleanerTest {
         assertEquals(4, plan.revisions().size());
         assertEquals(List.of(), plan.execute());
         assertFalse(Files.exists(bert.dir()));
-        assertEquals(List.of("model/openai/gpt2"), scan().repos().stream().map(CachedRepo::cacheId).toList());
+        assertEquals(
+                List.of("model/openai/gpt2"),
+                scan().repos().stream().map(CachedRepo::cacheId).toList());
         assertReferenceAgrees();
     }
 
     @Test
     void commitPrefixAndCacheIdSelectARevision() {
-        DeletionPlan plan = CacheCleaner.planDelete(scan(), List.of("model/google/bert-base@" + newCommit.substring(0, 8)));
+        DeletionPlan plan =
+                CacheCleaner.planDelete(
+                        scan(), List.of("model/google/bert-base@" + newCommit.substring(0, 8)));
         assertEquals(List.of("model/google/bert-base@" + newCommit), plan.revisions());
         assertEquals(List.of(bert.blob(CacheFixture.sha256(NEW))), plan.blobs());
     }
 
     @Test
     void unmatchedTargetsFailBeforeAnythingIsDeleted() {
-        HubException repo = assertThrows(HubException.class,
-                () -> CacheCleaner.planDelete(scan(), List.of("google/bert-base@v1", "llama-*")));
+        HubException repo =
+                assertThrows(
+                        HubException.class,
+                        () ->
+                                CacheCleaner.planDelete(
+                                        scan(), List.of("google/bert-base@v1", "llama-*")));
         assertEquals(HubError.RepoNotFound, repo.kind());
         assertTrue(repo.getMessage().contains("llama-*"), repo.getMessage());
-        HubException revision = assertThrows(HubException.class,
-                () -> CacheCleaner.planDelete(scan(), List.of("google/bert-base@nope")));
+        HubException revision =
+                assertThrows(
+                        HubException.class,
+                        () -> CacheCleaner.planDelete(scan(), List.of("google/bert-base@nope")));
         assertEquals(HubError.RevisionNotFound, revision.kind());
         assertTrue(Files.exists(bert.dir().resolve("refs/v1")));
     }
@@ -131,7 +160,10 @@ class CacheCleanerTest {
         assertEquals(DETACHED.length, plan.freedBytes());
         assertEquals(List.of(), plan.execute());
         assertFalse(Files.exists(bert.dir().resolve("snapshots").resolve(detachedCommit)));
-        assertArrayEquals(NEW, Files.readAllBytes(bert.dir().resolve("snapshots").resolve(newCommit).resolve("model.bin")));
+        assertArrayEquals(
+                NEW,
+                Files.readAllBytes(
+                        bert.dir().resolve("snapshots").resolve(newCommit).resolve("model.bin")));
         assertTrue(CacheCleaner.planPrune(scan()).isEmpty());
         assertReferenceAgrees();
     }

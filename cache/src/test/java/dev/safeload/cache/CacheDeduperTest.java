@@ -8,6 +8,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.safeload.cache.testing.CacheFixture;
 import dev.safeload.cache.testing.HubScanOracle;
 import dev.safeload.testing.PythonOracle;
+
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -22,13 +27,9 @@ import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.Assumptions;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 class CacheDeduperTest {
-    @TempDir
-    Path tmp;
+    @TempDir Path tmp;
 
     private static final byte[] WEIGHTS = CacheFixture.bytes(4 << 20, 11);
     private static final byte[] CONFIG = "{\"layers\": 2}".getBytes(StandardCharsets.UTF_8);
@@ -39,7 +40,10 @@ class CacheDeduperTest {
 
     private static CacheFixture cacheWithModel(Path root, int commitSeed) {
         CacheFixture cache = new CacheFixture(root);
-        cache.repo("model", "org/m").commit(commitSeed).lfs("model.safetensors", WEIGHTS).file("config.json", CONFIG)
+        cache.repo("model", "org/m")
+                .commit(commitSeed)
+                .lfs("model.safetensors", WEIGHTS)
+                .file("config.json", CONFIG)
                 .ref("main");
         return cache;
     }
@@ -57,14 +61,18 @@ class CacheDeduperTest {
         long sizeA = CacheScanner.scan(a.root()).sizeOnDisk();
         long sizeB = CacheScanner.scan(b.root()).sizeOnDisk();
 
-        // Readers open and read every copy through the snapshot links, over and over, during the dedupe.
-        List<Path> readPaths = List.of(
-                a.repo("model", "org/m").dir().resolve("snapshots"), b.repo("model", "org/m").dir().resolve("snapshots"),
-                b.repo("model", "org/m-copy").dir().resolve("snapshots"));
+        // Readers open and read every copy through the snapshot links, over and over, during the
+        // dedupe.
+        List<Path> readPaths =
+                List.of(
+                        a.repo("model", "org/m").dir().resolve("snapshots"),
+                        b.repo("model", "org/m").dir().resolve("snapshots"),
+                        b.repo("model", "org/m-copy").dir().resolve("snapshots"));
         List<Path> files = new ArrayList<>();
         for (Path snapshots : readPaths) {
             try (Stream<Path> walk = Files.walk(snapshots)) {
-                walk.filter(p -> p.getFileName().toString().endsWith(".safetensors")).forEach(files::add);
+                walk.filter(p -> p.getFileName().toString().endsWith(".safetensors"))
+                        .forEach(files::add);
             }
         }
         AtomicBoolean stop = new AtomicBoolean();
@@ -73,16 +81,19 @@ class CacheDeduperTest {
         try (ExecutorService readers = Executors.newFixedThreadPool(3)) {
             List<Future<?>> futures = new ArrayList<>();
             for (Path file : files) {
-                futures.add(readers.submit(() -> {
-                    while (!stop.get()) {
-                        byte[] read = Files.readAllBytes(file);
-                        if (!Arrays.equals(WEIGHTS, read)) {
-                            throw new AssertionError("a reader saw different bytes in " + file);
-                        }
-                        reads.incrementAndGet();
-                    }
-                    return null;
-                }));
+                futures.add(
+                        readers.submit(
+                                () -> {
+                                    while (!stop.get()) {
+                                        byte[] read = Files.readAllBytes(file);
+                                        if (!Arrays.equals(WEIGHTS, read)) {
+                                            throw new AssertionError(
+                                                    "a reader saw different bytes in " + file);
+                                        }
+                                        reads.incrementAndGet();
+                                    }
+                                    return null;
+                                }));
             }
             report = CacheDeduper.dedupe(List.of(a.root(), b.root()));
             stop.set(true);
@@ -99,15 +110,19 @@ class CacheDeduperTest {
         assertEquals(3L, ((Number) Files.getAttribute(blobA, "unix:nlink")).longValue());
         assertArrayEquals(WEIGHTS, Files.readAllBytes(blobC));
         try (Stream<Path> leftovers = Files.walk(tmp)) {
-            assertEquals(List.of(), leftovers.filter(p -> p.toString().endsWith(".dedupe")).toList());
+            assertEquals(
+                    List.of(), leftovers.filter(p -> p.toString().endsWith(".dedupe")).toList());
         }
         // The caches read the same as before, to us and to huggingface_hub.
         assertEquals(sizeA, CacheScanner.scan(a.root()).sizeOnDisk());
         assertEquals(sizeB, CacheScanner.scan(b.root()).sizeOnDisk());
-        assertEquals(WEIGHTS.length + CONFIG.length, CacheScanner.scan(b.root()).physicalSizeOnDisk());
+        assertEquals(
+                WEIGHTS.length + CONFIG.length, CacheScanner.scan(b.root()).physicalSizeOnDisk());
         if (PythonOracle.available("huggingface_hub")) {
             for (CacheFixture cache : List.of(a, b)) {
-                assertEquals(HubScanOracle.reference(cache.root()), HubScanOracle.ours(CacheScanner.scan(cache.root())));
+                assertEquals(
+                        HubScanOracle.reference(cache.root()),
+                        HubScanOracle.ours(CacheScanner.scan(cache.root())));
             }
         }
         DedupeReport again = CacheDeduper.dedupe(List.of(a.root(), b.root()));
@@ -126,9 +141,12 @@ class CacheDeduperTest {
 
         DedupeReport report = CacheDeduper.dedupe(List.of(a.root(), b.root()));
         assertNotEquals(inode(blobA), inode(blobB));
-        assertArrayEquals(corrupt, Files.readAllBytes(blobA), "the corrupt copy is reported, not changed");
+        assertArrayEquals(
+                corrupt, Files.readAllBytes(blobA), "the corrupt copy is reported, not changed");
         assertArrayEquals(WEIGHTS, Files.readAllBytes(blobB));
-        assertTrue(report.messages().stream().anyMatch(m -> m.contains(blobA.toString()) && m.contains("corrupt")),
+        assertTrue(
+                report.messages().stream()
+                        .anyMatch(m -> m.contains(blobA.toString()) && m.contains("corrupt")),
                 report.messages().toString());
         assertEquals(1, report.linked(), "config.json still deduplicated");
     }
@@ -139,31 +157,44 @@ class CacheDeduperTest {
         CacheFixture b = cacheWithModel(tmp.resolve("b"), 2);
         Path blobA = a.repo("model", "org/m").blob(CacheFixture.sha256(WEIGHTS));
         Path blobB = b.repo("model", "org/m").blob(CacheFixture.sha256(WEIGHTS));
-        // a's copy (kept: first found, equal link counts) is private to its owner; b's is readable by
+        // a's copy (kept: first found, equal link counts) is private to its owner; b's is readable
+        // by
         // everyone. Linking b to it would lock everyone else out of b's cache, so both stay.
-        Files.setPosixFilePermissions(blobA, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
-        Files.setPosixFilePermissions(blobB, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+        Files.setPosixFilePermissions(
+                blobA, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+        Files.setPosixFilePermissions(
+                blobB, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
         DedupeReport report = CacheDeduper.dedupe(List.of(a.root(), b.root()));
         assertNotEquals(inode(blobA), inode(blobB));
-        assertTrue(report.messages().stream().anyMatch(m -> m.contains("would change who can read it")),
+        assertTrue(
+                report.messages().stream()
+                        .anyMatch(m -> m.contains("would change who can read it")),
                 report.messages().toString());
     }
 
     @Test
     void copiesOnAnotherFilesystemAreSkippedWithAMessage() throws IOException {
         Path shm = Path.of("/dev/shm");
-        Assumptions.assumeTrue(Files.isWritable(shm), "needs a writable /dev/shm (tmpfs) as a second filesystem");
-        Assumptions.assumeFalse(Files.getFileStore(shm).equals(Files.getFileStore(tmp)), "/dev/shm is not separate here");
+        Assumptions.assumeTrue(
+                Files.isWritable(shm), "needs a writable /dev/shm (tmpfs) as a second filesystem");
+        Assumptions.assumeFalse(
+                Files.getFileStore(shm).equals(Files.getFileStore(tmp)),
+                "/dev/shm is not separate here");
         Path other = Files.createTempDirectory(shm, "safeload-dedupe");
         try {
             CacheFixture a = cacheWithModel(tmp.resolve("a"), 1);
             CacheFixture b = cacheWithModel(other.resolve("b"), 2);
             DedupeReport report = CacheDeduper.dedupe(List.of(a.root(), b.root()));
             assertEquals(0, report.linked());
-            assertTrue(report.messages().stream().allMatch(m -> m.startsWith("not linked across filesystems")),
+            assertTrue(
+                    report.messages().stream()
+                            .allMatch(m -> m.startsWith("not linked across filesystems")),
                     report.messages().toString());
             assertEquals(2, report.messages().size());
-            assertArrayEquals(WEIGHTS, Files.readAllBytes(b.repo("model", "org/m").blob(CacheFixture.sha256(WEIGHTS))));
+            assertArrayEquals(
+                    WEIGHTS,
+                    Files.readAllBytes(
+                            b.repo("model", "org/m").blob(CacheFixture.sha256(WEIGHTS))));
         } finally {
             try (Stream<Path> walk = Files.walk(other)) {
                 for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {

@@ -8,6 +8,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.safeload.cache.testing.FakeHub;
 import dev.safeload.cache.testing.FakeHub.Fault;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -20,17 +26,12 @@ import java.util.Random;
 import java.util.TreeMap;
 import java.util.function.Consumer;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** Stalls, renamed repos, 429s, cache fallback, degraded (no-symlink) mode, read-only caches. */
 class FaultToleranceTest {
     static final HubRepo REPO = HubRepo.model("org/faulty");
 
-    @TempDir
-    Path cache;
+    @TempDir Path cache;
 
     FakeHub hub;
     String commit;
@@ -40,10 +41,11 @@ class FaultToleranceTest {
     void start() {
         new Random(9).nextBytes(weights);
         hub = FakeHub.start();
-        commit = hub.repo(RepoType.MODEL, "org/faulty")
-                .lfsFile("model.safetensors", weights)
-                .file("config.json", "{}".getBytes(StandardCharsets.UTF_8))
-                .commit("main");
+        commit =
+                hub.repo(RepoType.MODEL, "org/faulty")
+                        .lfsFile("model.safetensors", weights)
+                        .file("config.json", "{}".getBytes(StandardCharsets.UTF_8))
+                        .commit("main");
     }
 
     @AfterEach
@@ -52,8 +54,12 @@ class FaultToleranceTest {
     }
 
     HubClient client(Consumer<HubSettings.Builder> tweak) {
-        HubSettings.Builder b = HubSettings.builder(Map.of()).cacheDir(cache).endpoint(hub.endpoint())
-                .retryBackoff(Duration.ofMillis(10)).maxRetries(3);
+        HubSettings.Builder b =
+                HubSettings.builder(Map.of())
+                        .cacheDir(cache)
+                        .endpoint(hub.endpoint())
+                        .retryBackoff(Duration.ofMillis(10))
+                        .maxRetries(3);
         tweak.accept(b);
         return new HubClient(b.build());
     }
@@ -67,8 +73,11 @@ class FaultToleranceTest {
             assertArrayEquals(weights, Files.readAllBytes(file));
             assertTrue(System.nanoTime() - start < 20_000_000_000L, "the stall guard fired");
         }
-        assertEquals(List.of("bytes=100000-"), hub.requests(r -> r.header("Range") != null).stream()
-                .map(r -> r.header("Range")).toList());
+        assertEquals(
+                List.of("bytes=100000-"),
+                hub.requests(r -> r.header("Range") != null).stream()
+                        .map(r -> r.header("Range"))
+                        .toList());
     }
 
     @Test
@@ -82,9 +91,14 @@ class FaultToleranceTest {
             Path file = client.downloadFile(REPO, "model.safetensors", "main");
             assertArrayEquals(weights, Files.readAllBytes(file));
         }
-        List<String> ranges = hub.requests(r -> r.method().equals("GET")).stream()
-                .map(r -> String.valueOf(r.header("Range"))).toList();
-        assertEquals(List.of("bytes=50000-", "null"), ranges, "resume first, then one full download after the mismatch");
+        List<String> ranges =
+                hub.requests(r -> r.method().equals("GET")).stream()
+                        .map(r -> String.valueOf(r.header("Range")))
+                        .toList();
+        assertEquals(
+                List.of("bytes=50000-", "null"),
+                ranges,
+                "resume first, then one full download after the mismatch");
         assertFalse(Files.exists(blobs.resolve(sha + ".safeload.incomplete")));
     }
 
@@ -93,23 +107,32 @@ class FaultToleranceTest {
         hub.rename(RepoType.MODEL, "org/old-name", "org/faulty");
         try (HubClient client = client(b -> {})) {
             Path file = client.downloadFile(HubRepo.model("org/old-name"), "config.json", "main");
-            assertEquals(cache.resolve("models--org--old-name/snapshots/" + commit + "/config.json"), file);
+            assertEquals(
+                    cache.resolve("models--org--old-name/snapshots/" + commit + "/config.json"),
+                    file);
             assertEquals("{}", Files.readString(file));
         }
     }
 
     @Test
     void rateLimitsAndServerErrorsAreRetried() throws IOException {
-        hub.fault(Fault.status("config.json", 429, 1)).fault(Fault.status("config.json", 503, 1))
+        hub.fault(Fault.status("config.json", 429, 1))
+                .fault(Fault.status("config.json", 503, 1))
                 .fault(Fault.status("model.safetensors", 502, 2));
         try (HubClient client = client(b -> {})) {
             assertEquals("{}", Files.readString(client.downloadFile(REPO, "config.json", "main")));
-            assertArrayEquals(weights, Files.readAllBytes(client.downloadFile(REPO, "model.safetensors", "main")));
+            assertArrayEquals(
+                    weights,
+                    Files.readAllBytes(client.downloadFile(REPO, "model.safetensors", "main")));
         }
         hub.fault(Fault.status("config.json", 500, -1));
         try (HubClient client = client(b -> b.maxRetries(1))) {
-            HubException e = assertThrows(HubException.class,
-                    () -> client.downloadFile(HubRepo.model("org/faulty"), "config.json", "other"));
+            HubException e =
+                    assertThrows(
+                            HubException.class,
+                            () ->
+                                    client.downloadFile(
+                                            HubRepo.model("org/faulty"), "config.json", "other"));
             assertEquals(HubError.ServerError, e.kind());
             assertTrue(e.getMessage().contains("HTTP 500"), e.getMessage());
         }
@@ -122,7 +145,8 @@ class FaultToleranceTest {
             hub.fault(Fault.status("config.json", 500, -1));
             hub.clearRequests();
             assertEquals("{}", Files.readString(client.downloadFile(REPO, "config.json", "main")));
-            assertEquals(1, hub.requests().size(), "one HEAD, no retry storm before using the cache");
+            assertEquals(
+                    1, hub.requests().size(), "one HEAD, no retry storm before using the cache");
         }
     }
 
@@ -132,7 +156,9 @@ class FaultToleranceTest {
             Path file = client.downloadFile(REPO, "model.safetensors", "main");
             assertFalse(Files.isSymbolicLink(file));
             assertArrayEquals(weights, Files.readAllBytes(file));
-            Path config = client.snapshotDownload(REPO, "main", SnapshotOptions.defaults()).resolve("config.json");
+            Path config =
+                    client.snapshotDownload(REPO, "main", SnapshotOptions.defaults())
+                            .resolve("config.json");
             assertFalse(Files.isSymbolicLink(config));
             assertEquals("{}", Files.readString(config));
         }
@@ -146,9 +172,15 @@ class FaultToleranceTest {
         Map<String, FileTime> before = tree(cache);
         setWritable(cache, false);
         try (HubClient offline = client(b -> b.offline(true))) {
-            assertArrayEquals(weights, Files.readAllBytes(offline.downloadFile(REPO, "model.safetensors", "main")));
-            assertTrue(Files.isDirectory(offline.snapshotDownload(REPO, "main", SnapshotOptions.defaults())));
-            assertTrue(Files.isDirectory(offline.snapshotDownload(REPO, commit, SnapshotOptions.defaults())));
+            assertArrayEquals(
+                    weights,
+                    Files.readAllBytes(offline.downloadFile(REPO, "model.safetensors", "main")));
+            assertTrue(
+                    Files.isDirectory(
+                            offline.snapshotDownload(REPO, "main", SnapshotOptions.defaults())));
+            assertTrue(
+                    Files.isDirectory(
+                            offline.snapshotDownload(REPO, commit, SnapshotOptions.defaults())));
         } finally {
             setWritable(cache, true);
         }
@@ -159,7 +191,9 @@ class FaultToleranceTest {
         Map<String, FileTime> out = new TreeMap<>();
         try (Stream<Path> s = Files.walk(root)) {
             for (Path p : s.toList()) {
-                out.put(root.relativize(p).toString(), Files.getLastModifiedTime(p, java.nio.file.LinkOption.NOFOLLOW_LINKS));
+                out.put(
+                        root.relativize(p).toString(),
+                        Files.getLastModifiedTime(p, java.nio.file.LinkOption.NOFOLLOW_LINKS));
             }
         }
         return out;

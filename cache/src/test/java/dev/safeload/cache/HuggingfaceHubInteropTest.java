@@ -6,29 +6,31 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.safeload.cache.testing.FakeHub;
 import dev.safeload.testing.PythonOracle;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * One cache for Python and Java: what safeload writes, huggingface_hub reads offline (and its scan
- * finds no problem); what huggingface_hub downloads from the same loopback hub, safeload reads offline.
+ * finds no problem); what huggingface_hub downloads from the same loopback hub, safeload reads
+ * offline.
  */
 class HuggingfaceHubInteropTest {
-    static final List<String> FILES = List.of("config.json", "model.safetensors", "tokenizer/vocab.txt", "a b#c.txt");
+    static final List<String> FILES =
+            List.of("config.json", "model.safetensors", "tokenizer/vocab.txt", "a b#c.txt");
 
-    @TempDir
-    Path cache;
+    @TempDir Path cache;
 
-    @TempDir
-    Path hfHome;
+    @TempDir Path hfHome;
 
     FakeHub hub;
     String commit;
@@ -45,13 +47,14 @@ class HuggingfaceHubInteropTest {
         contents.put("tokenizer/vocab.txt", "a\nb\nc\n".getBytes(StandardCharsets.UTF_8));
         contents.put("a b#c.txt", "odd name".getBytes(StandardCharsets.UTF_8));
         FakeHub.Repo repo = hub.repo(RepoType.MODEL, "org/interop");
-        contents.forEach((name, bytes) -> {
-            if (name.endsWith(".safetensors")) {
-                repo.lfsFile(name, bytes);
-            } else {
-                repo.file(name, bytes);
-            }
-        });
+        contents.forEach(
+                (name, bytes) -> {
+                    if (name.endsWith(".safetensors")) {
+                        repo.lfsFile(name, bytes);
+                    } else {
+                        repo.file(name, bytes);
+                    }
+                });
         commit = repo.commit("main");
         repo.ref("refs/pr/1", commit);
     }
@@ -64,18 +67,33 @@ class HuggingfaceHubInteropTest {
     }
 
     Map<String, String> pythonEnv() {
-        return Map.of("HF_HOME", hfHome.toString(), "HF_HUB_DISABLE_TELEMETRY", "1", "HF_ENDPOINT",
-                hub.endpoint().toString(), "HF_HUB_DISABLE_XET", "1", "HF_HUB_DISABLE_IMPLICIT_TOKEN", "1");
+        return Map.of(
+                "HF_HOME",
+                hfHome.toString(),
+                "HF_HUB_DISABLE_TELEMETRY",
+                "1",
+                "HF_ENDPOINT",
+                hub.endpoint().toString(),
+                "HF_HUB_DISABLE_XET",
+                "1",
+                "HF_HUB_DISABLE_IMPLICIT_TOKEN",
+                "1");
     }
 
     @Test
     void huggingfaceHubReadsOurCacheOffline() {
-        try (HubClient client = new HubClient(HubSettings.builder(Map.of()).cacheDir(cache)
-                .endpoint(hub.endpoint()).build())) {
-            client.snapshotDownload(HubRepo.model("org/interop"), "main", SnapshotOptions.defaults());
+        try (HubClient client =
+                new HubClient(
+                        HubSettings.builder(Map.of())
+                                .cacheDir(cache)
+                                .endpoint(hub.endpoint())
+                                .build())) {
+            client.snapshotDownload(
+                    HubRepo.model("org/interop"), "main", SnapshotOptions.defaults());
             client.downloadFile(HubRepo.model("org/interop"), "config.json", "refs/pr/1");
         }
-        String code = """
+        String code =
+                """
                 import sys, hashlib
                 from huggingface_hub import hf_hub_download, snapshot_download, scan_cache_dir
                 cache, commit = sys.argv[1], sys.argv[2]
@@ -100,7 +118,10 @@ class HuggingfaceHubInteropTest {
             assertTrue(out.contains("True " + name + " " + sha), out);
         }
         assertTrue(out.contains("pr True"), out);
-        assertTrue(out.contains("snapshot " + cache.resolve("models--org--interop/snapshots/" + commit)), out);
+        assertTrue(
+                out.contains(
+                        "snapshot " + cache.resolve("models--org--interop/snapshots/" + commit)),
+                out);
         assertTrue(out.contains("warnings 0 []"), out);
         long size = contents.values().stream().mapToLong(b -> b.length).sum();
         assertTrue(out.contains("repo org/interop 4 " + size + " ['main', 'refs/pr/1']"), out);
@@ -108,27 +129,46 @@ class HuggingfaceHubInteropTest {
 
     @Test
     void weReadACacheHuggingfaceHubFilledOffline() throws Exception {
-        String code = """
+        String code =
+                """
                 import sys
                 from huggingface_hub import snapshot_download, hf_hub_download
                 print(snapshot_download("org/interop", cache_dir=sys.argv[1]))
                 print(hf_hub_download("org/interop", "config.json", revision="refs/pr/1", cache_dir=sys.argv[1]))
                 """;
-        String out = PythonOracle.run(code, List.of(cache.toString()), pythonEnv(), 300).orThrow().stdout();
-        assertTrue(out.contains(cache.resolve("models--org--interop/snapshots/" + commit).toString()), out);
+        String out =
+                PythonOracle.run(code, List.of(cache.toString()), pythonEnv(), 300)
+                        .orThrow()
+                        .stdout();
+        assertTrue(
+                out.contains(cache.resolve("models--org--interop/snapshots/" + commit).toString()),
+                out);
         hub.clearRequests();
-        try (HubClient offline = new HubClient(HubSettings.builder(Map.of()).cacheDir(cache)
-                .endpoint(hub.endpoint()).offline(true).build())) {
+        try (HubClient offline =
+                new HubClient(
+                        HubSettings.builder(Map.of())
+                                .cacheDir(cache)
+                                .endpoint(hub.endpoint())
+                                .offline(true)
+                                .build())) {
             HubRepo repo = HubRepo.model("org/interop");
             for (String name : FILES) {
-                assertArrayEquals(contents.get(name), Files.readAllBytes(offline.downloadFile(repo, name, "main")), name);
-                assertArrayEquals(contents.get(name), Files.readAllBytes(offline.downloadFile(repo, name, commit)), name);
+                assertArrayEquals(
+                        contents.get(name),
+                        Files.readAllBytes(offline.downloadFile(repo, name, "main")),
+                        name);
+                assertArrayEquals(
+                        contents.get(name),
+                        Files.readAllBytes(offline.downloadFile(repo, name, commit)),
+                        name);
             }
-            assertArrayEquals(contents.get("config.json"),
+            assertArrayEquals(
+                    contents.get("config.json"),
                     Files.readAllBytes(offline.downloadFile(repo, "config.json", "refs/pr/1")));
             Path snapshot = offline.snapshotDownload(repo, "main", SnapshotOptions.defaults());
             assertEquals(cache.resolve("models--org--interop/snapshots/" + commit), snapshot);
-            assertEquals(new CacheLookup.Cached(snapshot.resolve("tokenizer/vocab.txt")),
+            assertEquals(
+                    new CacheLookup.Cached(snapshot.resolve("tokenizer/vocab.txt")),
                     offline.tryLoadFromCache(repo, "tokenizer/vocab.txt", "main"));
         }
         assertEquals(List.of(), hub.requests());

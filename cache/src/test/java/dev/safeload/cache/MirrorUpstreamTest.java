@@ -7,6 +7,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.safeload.cache.testing.CacheFixture;
 import dev.safeload.cache.testing.FakeHub;
 import dev.safeload.testing.PythonOracle;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -16,13 +20,10 @@ import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** The mirror pulling misses from an upstream hub into its cache, then serving them without it. */
 class MirrorUpstreamTest {
-    @TempDir
-    Path tmp;
+    @TempDir Path tmp;
 
     private static final byte[] CONFIG = "{\"n\": 3}".getBytes(StandardCharsets.UTF_8);
     private static final byte[] WEIGHTS = CacheFixture.bytes(1 << 20, 31);
@@ -34,41 +35,77 @@ class MirrorUpstreamTest {
         java.net.URI mirrorUri;
         CacheMirrorServer server;
         try (FakeHub upstream = FakeHub.start()) {
-            commit = upstream.repo(RepoType.MODEL, "org/m").file("config.json", CONFIG)
-                    .lfsFile("model.safetensors", WEIGHTS).commit("main");
-            server = CacheMirrorServer.start(new CacheMirrorServer.Options(mirrorCache)
-                    .withUpstream(upstream.endpoint(), HubSettings.builder(Map.of())));
+            commit =
+                    upstream.repo(RepoType.MODEL, "org/m")
+                            .file("config.json", CONFIG)
+                            .lfsFile("model.safetensors", WEIGHTS)
+                            .commit("main");
+            server =
+                    CacheMirrorServer.start(
+                            new CacheMirrorServer.Options(mirrorCache)
+                                    .withUpstream(
+                                            upstream.endpoint(), HubSettings.builder(Map.of())));
             mirrorUri = server.uri();
             // Eight clients ask the empty mirror for the same file at once.
             try (ExecutorService pool = Executors.newFixedThreadPool(8)) {
                 List<Future<Path>> futures = new ArrayList<>();
                 for (int i = 0; i < 8; i++) {
                     Path cache = tmp.resolve("client" + i);
-                    futures.add(pool.submit(() -> {
-                        try (HubClient hub = new HubClient(HubSettings.builder(Map.of()).cacheDir(cache)
-                                .endpoint(mirrorUri).build())) {
-                            return hub.downloadFile(HubRepo.model("org/m"), "model.safetensors", "main");
-                        }
-                    }));
+                    futures.add(
+                            pool.submit(
+                                    () -> {
+                                        try (HubClient hub =
+                                                new HubClient(
+                                                        HubSettings.builder(Map.of())
+                                                                .cacheDir(cache)
+                                                                .endpoint(mirrorUri)
+                                                                .build())) {
+                                            return hub.downloadFile(
+                                                    HubRepo.model("org/m"),
+                                                    "model.safetensors",
+                                                    "main");
+                                        }
+                                    }));
                 }
                 for (Future<Path> f : futures) {
                     assertArrayEquals(WEIGHTS, Files.readAllBytes(f.get()));
                 }
             }
-            long upstreamGets = upstream.requests(r -> r.method().equals("GET") && r.path().contains("model.safetensors")).size();
+            long upstreamGets =
+                    upstream.requests(
+                                    r ->
+                                            r.method().equals("GET")
+                                                    && r.path().contains("model.safetensors"))
+                            .size();
             assertEquals(1, upstreamGets, "the mirror downloaded the file once for all clients");
         }
         try {
-            // The upstream is gone: what the mirror cached is still served, by commit and by branch.
+            // The upstream is gone: what the mirror cached is still served, by commit and by
+            // branch.
             Path later = tmp.resolve("later");
-            try (HubClient hub = new HubClient(HubSettings.builder(Map.of()).cacheDir(later).endpoint(mirrorUri)
-                    .maxRetries(0).build())) {
-                assertArrayEquals(WEIGHTS, Files.readAllBytes(hub.downloadFile(HubRepo.model("org/m"), "model.safetensors", commit)));
-                assertArrayEquals(WEIGHTS, Files.readAllBytes(hub.downloadFile(HubRepo.model("org/m"), "model.safetensors", "main")));
+            try (HubClient hub =
+                    new HubClient(
+                            HubSettings.builder(Map.of())
+                                    .cacheDir(later)
+                                    .endpoint(mirrorUri)
+                                    .maxRetries(0)
+                                    .build())) {
+                assertArrayEquals(
+                        WEIGHTS,
+                        Files.readAllBytes(
+                                hub.downloadFile(
+                                        HubRepo.model("org/m"), "model.safetensors", commit)));
+                assertArrayEquals(
+                        WEIGHTS,
+                        Files.readAllBytes(
+                                hub.downloadFile(
+                                        HubRepo.model("org/m"), "model.safetensors", "main")));
             }
             CacheReport mirror = CacheScanner.scan(mirrorCache);
             assertEquals(List.of(), mirror.problems());
-            assertEquals(Map.of("main", commit), mirror.repo(RepoType.MODEL, "org/m").orElseThrow().refs());
+            assertEquals(
+                    Map.of("main", commit),
+                    mirror.repo(RepoType.MODEL, "org/m").orElseThrow().refs());
         } finally {
             server.close();
         }
@@ -78,17 +115,37 @@ class MirrorUpstreamTest {
     void huggingfaceHubSnapshotThroughAnEmptyMirror() throws Exception {
         PythonOracle.assume("huggingface_hub");
         try (FakeHub upstream = FakeHub.start()) {
-            String commit = upstream.repo(RepoType.MODEL, "org/m").file("config.json", CONFIG)
-                    .lfsFile("model.safetensors", WEIGHTS).file("sub/notes.md", "n".getBytes(StandardCharsets.UTF_8))
-                    .commit("main");
+            String commit =
+                    upstream.repo(RepoType.MODEL, "org/m")
+                            .file("config.json", CONFIG)
+                            .lfsFile("model.safetensors", WEIGHTS)
+                            .file("sub/notes.md", "n".getBytes(StandardCharsets.UTF_8))
+                            .commit("main");
             Path fresh = tmp.resolve("fresh");
-            try (CacheMirrorServer server = CacheMirrorServer.start(new CacheMirrorServer.Options(tmp.resolve("mirror"))
-                    .withUpstream(upstream.endpoint(), HubSettings.builder(Map.of())))) {
-                PythonOracle.run("""
-                        from huggingface_hub import snapshot_download
-                        print(snapshot_download("org/m"))
-                        """, List.of(), Map.of("HF_ENDPOINT", server.uri().toString(), "HF_HUB_CACHE", fresh.toString(),
-                        "HF_HUB_DISABLE_XET", "1", "HF_HUB_DISABLE_TELEMETRY", "1", "HF_TOKEN", ""), 180).orThrow();
+            try (CacheMirrorServer server =
+                    CacheMirrorServer.start(
+                            new CacheMirrorServer.Options(tmp.resolve("mirror"))
+                                    .withUpstream(
+                                            upstream.endpoint(), HubSettings.builder(Map.of())))) {
+                PythonOracle.run(
+                                """
+                                from huggingface_hub import snapshot_download
+                                print(snapshot_download("org/m"))
+                                """,
+                                List.of(),
+                                Map.of(
+                                        "HF_ENDPOINT",
+                                        server.uri().toString(),
+                                        "HF_HUB_CACHE",
+                                        fresh.toString(),
+                                        "HF_HUB_DISABLE_XET",
+                                        "1",
+                                        "HF_HUB_DISABLE_TELEMETRY",
+                                        "1",
+                                        "HF_TOKEN",
+                                        ""),
+                                180)
+                        .orThrow();
             }
             Path snapshot = fresh.resolve("models--org--m/snapshots").resolve(commit);
             assertArrayEquals(WEIGHTS, Files.readAllBytes(snapshot.resolve("model.safetensors")));

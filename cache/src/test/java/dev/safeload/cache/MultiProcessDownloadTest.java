@@ -8,7 +8,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.safeload.cache.testing.DownloadProcess;
 import dev.safeload.cache.testing.FakeHub;
 import dev.safeload.cache.testing.FakeHub.Fault;
-import java.io.IOException;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -20,15 +25,12 @@ import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
-/** Real processes sharing one cache: concurrent snapshot downloads, and a kill followed by a resume. */
+/**
+ * Real processes sharing one cache: concurrent snapshot downloads, and a kill followed by a resume.
+ */
 class MultiProcessDownloadTest {
-    @TempDir
-    Path cache;
+    @TempDir Path cache;
 
     FakeHub hub;
     FakeHub.Repo repo;
@@ -43,7 +45,11 @@ class MultiProcessDownloadTest {
         for (int i = 0; i < 12; i++) {
             byte[] bytes = new byte[i % 4 == 0 ? 400_000 : 3_000 + i];
             random.nextBytes(bytes);
-            String name = (i % 2 == 0 ? "weights/" : "") + "file" + i + (i % 4 == 0 ? ".safetensors" : ".txt");
+            String name =
+                    (i % 2 == 0 ? "weights/" : "")
+                            + "file"
+                            + i
+                            + (i % 4 == 0 ? ".safetensors" : ".txt");
             if (i % 4 == 0) {
                 repo.lfsFile(name, bytes);
             } else {
@@ -65,7 +71,9 @@ class MultiProcessDownloadTest {
         hub.fault(Fault.slow(".safetensors", 2_000_000, -1));
         List<Process> processes = new ArrayList<>();
         for (int i = 0; i < 3; i++) {
-            processes.add(DownloadProcess.start("umask 002;", cache, hub.endpoint(), "org/shared", "main"));
+            processes.add(
+                    DownloadProcess.start(
+                            "umask 002;", cache, hub.endpoint(), "org/shared", "main"));
         }
         Path snapshot = cache.resolve("models--org--shared/snapshots/" + commit);
         for (Process p : processes) {
@@ -76,17 +84,30 @@ class MultiProcessDownloadTest {
         }
         for (String name : names) {
             FakeHub.FileEntry entry = repo.entry(commit, name);
-            assertArrayEquals(entry.content().open(0).readAllBytes(), Files.readAllBytes(snapshot.resolve(name)), name);
+            assertArrayEquals(
+                    entry.content().open(0).readAllBytes(),
+                    Files.readAllBytes(snapshot.resolve(name)),
+                    name);
             Path blob = snapshot.resolve(name).toRealPath();
             assertEquals(entry.etag(), blob.getFileName().toString());
-            long gets = hub.requests(r -> r.method().equals("GET") && r.path().endsWith("/" + name)).size();
-            assertEquals(1, gets, name + " was downloaded " + gets + " times: the blob lock did not hold");
+            long gets =
+                    hub.requests(r -> r.method().equals("GET") && r.path().endsWith("/" + name))
+                            .size();
+            assertEquals(
+                    1,
+                    gets,
+                    name + " was downloaded " + gets + " times: the blob lock did not hold");
             // umask 002 in the children: a cache shared by a group stays group-writable.
-            assertTrue(Files.getPosixFilePermissions(blob).contains(PosixFilePermission.GROUP_WRITE), blob.toString());
+            assertTrue(
+                    Files.getPosixFilePermissions(blob).contains(PosixFilePermission.GROUP_WRITE),
+                    blob.toString());
         }
-        assertTrue(Files.getPosixFilePermissions(snapshot).contains(PosixFilePermission.GROUP_WRITE));
+        assertTrue(
+                Files.getPosixFilePermissions(snapshot).contains(PosixFilePermission.GROUP_WRITE));
         try (Stream<Path> blobs = Files.list(cache.resolve("models--org--shared/blobs"))) {
-            assertFalse(blobs.anyMatch(p -> p.toString().endsWith(".incomplete")), "no partial file left");
+            assertFalse(
+                    blobs.anyMatch(p -> p.toString().endsWith(".incomplete")),
+                    "no partial file left");
         }
     }
 
@@ -94,7 +115,10 @@ class MultiProcessDownloadTest {
     void aKilledDownloadResumesWithRangeInTheNextProcess() throws Exception {
         byte[] big = new byte[3_000_000];
         new Random(1).nextBytes(big);
-        String bigCommit = hub.repo(RepoType.MODEL, "org/big").lfsFile("model.safetensors", big).commit("main");
+        String bigCommit =
+                hub.repo(RepoType.MODEL, "org/big")
+                        .lfsFile("model.safetensors", big)
+                        .commit("main");
         String sha = FakeHub.sha256Hex(big);
         hub.fault(Fault.slow("model.safetensors", 400_000, 1));
         Process child = DownloadProcess.start(null, cache, hub.endpoint(), "org/big", "main");
@@ -108,18 +132,29 @@ class MultiProcessDownloadTest {
         child.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
         long kept = Files.size(partial);
         assertTrue(kept > 0 && kept < big.length, "kept " + kept);
-        assertFalse(Files.exists(cache.resolve("models--org--big/blobs/" + sha)), "an unfinished blob is never visible");
+        assertFalse(
+                Files.exists(cache.resolve("models--org--big/blobs/" + sha)),
+                "an unfinished blob is never visible");
 
-        try (HubClient client = new HubClient(HubSettings.builder(Map.of()).cacheDir(cache)
-                .endpoint(hub.endpoint()).retryBackoff(Duration.ofMillis(10)).build())) {
+        try (HubClient client =
+                new HubClient(
+                        HubSettings.builder(Map.of())
+                                .cacheDir(cache)
+                                .endpoint(hub.endpoint())
+                                .retryBackoff(Duration.ofMillis(10))
+                                .build())) {
             Path file = client.downloadFile(HubRepo.model("org/big"), "model.safetensors", "main");
-            assertEquals(cache.resolve("models--org--big/snapshots/" + bigCommit + "/model.safetensors"), file);
+            assertEquals(
+                    cache.resolve("models--org--big/snapshots/" + bigCommit + "/model.safetensors"),
+                    file);
             assertArrayEquals(big, Files.readAllBytes(file));
         }
-        List<FakeHub.Request> resumed = hub.requests(r -> r.method().equals("GET") && r.header("Range") != null);
+        List<FakeHub.Request> resumed =
+                hub.requests(r -> r.method().equals("GET") && r.header("Range") != null);
         assertEquals(1, resumed.size(), hub.requests().toString());
         long from = Long.parseLong(resumed.getFirst().header("Range").replaceAll("\\D", ""));
-        assertTrue(from >= kept && from > 500_000, "resumed from " + from + " with " + kept + " kept");
+        assertTrue(
+                from >= kept && from > 500_000, "resumed from " + from + " with " + kept + " kept");
         assertFalse(Files.exists(partial));
     }
 }

@@ -3,18 +3,20 @@ package dev.safeload.cache;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import org.junit.jupiter.api.Test;
+
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import org.junit.jupiter.api.Test;
 
 class TerminalProgressBarTest {
     @Test
     void drawsBytesPercentAndFilesAndEndsTheLine() {
         ByteArrayOutputStream sink = new ByteArrayOutputStream();
-        TerminalProgressBar bar = new TerminalProgressBar(new PrintStream(sink, true, StandardCharsets.UTF_8));
+        TerminalProgressBar bar =
+                new TerminalProgressBar(new PrintStream(sink, true, StandardCharsets.UTF_8));
         bar.snapshotPlanned(2, 2_000_000);
         bar.fileStarted("a", 1_000_000, 0);
         bar.bytesReceived("a", 1_000_000);

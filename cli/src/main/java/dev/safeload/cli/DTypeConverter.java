@@ -1,17 +1,23 @@
 package dev.safeload.cli;
 
 import dev.safeload.safetensors.DType;
-import java.util.Locale;
+
 import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.TypeConversionException;
 
-/** {@code --to DTYPE}: a safetensors dtype name ({@code F16}, {@code bf16}, ...); a wrong name is a usage error. */
+import java.util.Locale;
+
+/**
+ * {@code --to DTYPE}: a safetensors dtype name ({@code F16}, {@code bf16}, ...); a wrong name is a
+ * usage error.
+ */
 final class DTypeConverter implements ITypeConverter<DType> {
     @Override
     public DType convert(String value) {
         DType d = DType.lookup(value.toUpperCase(Locale.ROOT));
         if (d == null) {
-            throw new TypeConversionException("unknown dtype '" + value + "' (conversion targets: F32, F16, BF16, F64)");
+            throw new TypeConversionException(
+                    "unknown dtype '" + value + "' (conversion targets: F32, F16, BF16, F64)");
         }
         return d;
     }

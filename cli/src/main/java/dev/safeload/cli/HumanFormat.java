@@ -4,7 +4,10 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Locale;
 
-/** Sizes and ages printed the way huggingface_hub's cache commands print them (reference/hub.md 5.4). */
+/**
+ * Sizes and ages printed the way huggingface_hub's cache commands print them (reference/hub.md
+ * 5.4).
+ */
 final class HumanFormat {
     private HumanFormat() {}
 
@@ -28,7 +31,9 @@ final class HumanFormat {
         new Unit("year", 31536000, Long.MAX_VALUE),
     };
 
-    /** {@code a few seconds ago} under 20 s, else the first unit whose rounded count fits its cap. */
+    /**
+     * {@code a few seconds ago} under 20 s, else the first unit whose rounded count fits its cap.
+     */
     static String age(Instant then, Instant now) {
         double seconds = Duration.between(then, now).toMillis() / 1000.0;
         if (seconds < 20) {

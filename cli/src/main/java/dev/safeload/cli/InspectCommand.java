@@ -4,27 +4,39 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+
 import dev.safeload.safetensors.SafetensorsFile;
 import dev.safeload.safetensors.SafetensorsModel;
 import dev.safeload.safetensors.TensorInfo;
+
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
 
 /** {@code safeload inspect}: the header of a safetensors file or of a sharded model. */
-@Command(name = "inspect", mixinStandardHelpOptions = true,
-        description = {"Prints the metadata and the tensors (name, dtype, shape, byte range) of a .safetensors file, "
-                + "a sharded index (model.safetensors.index.json), or a folder holding either.",
-            "With --json: {\"metadata\": {...} or null, \"tensors\": {NAME: {\"dtype\", \"shape\", \"data_offsets\"[, \"file\"]}}}; "
-                + "\"file\" (the shard) appears for sharded models, whose metadata is the first shard's."})
+@Command(
+        name = "inspect",
+        mixinStandardHelpOptions = true,
+        description = {
+            "Prints the metadata and the tensors (name, dtype, shape, byte range) of a .safetensors"
+                    + " file, a sharded index (model.safetensors.index.json), or a folder holding"
+                    + " either.",
+            "With --json: {\"metadata\": {...} or null, \"tensors\": {NAME: {\"dtype\", \"shape\","
+                    + " \"data_offsets\"[, \"file\"]}}}; \"file\" (the shard) appears for sharded"
+                    + " models, whose metadata is the first shard's."
+        })
 final class InspectCommand implements Callable<Integer> {
-    @Parameters(index = "0", paramLabel = "PATH", description = "A .safetensors file, an .index.json, or a folder.")
+    @Parameters(
+            index = "0",
+            paramLabel = "PATH",
+            description = "A .safetensors file, an .index.json, or a folder.")
     Path path;
 
     @Option(names = "--json", description = "Print the header as JSON.")
@@ -35,7 +47,10 @@ final class InspectCommand implements Callable<Integer> {
         try (SafetensorsModel model = SafetensorsModel.open(path)) {
             PrintStream out = System.out;
             if (json) {
-                out.println(new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(toJson(model)));
+                out.println(
+                        new ObjectMapper()
+                                .enable(SerializationFeature.INDENT_OUTPUT)
+                                .writeValueAsString(toJson(model)));
             } else {
                 printTable(model, out);
             }
@@ -65,7 +80,11 @@ final class InspectCommand implements Callable<Integer> {
             }
             n.putArray("data_offsets").add(t.begin()).add(t.end());
             if (model.isSharded()) {
-                n.put("file", folder.relativize(model.fileOf(t.name()).path().toAbsolutePath().normalize()).toString());
+                n.put(
+                        "file",
+                        folder.relativize(
+                                        model.fileOf(t.name()).path().toAbsolutePath().normalize())
+                                .toString());
             }
         }
         return root;
@@ -76,7 +95,12 @@ final class InspectCommand implements Callable<Integer> {
         for (TensorInfo t : model.tensors()) {
             bytes += t.byteLength();
         }
-        out.printf(Locale.ROOT, "%s: %d tensors, %d bytes of tensor data%s%n", model.source(), model.tensors().size(), bytes,
+        out.printf(
+                Locale.ROOT,
+                "%s: %d tensors, %d bytes of tensor data%s%n",
+                model.source(),
+                model.tensors().size(),
+                bytes,
                 model.isSharded() ? ", " + model.files().size() + " shards" : "");
         SafetensorsFile first = model.files().isEmpty() ? null : model.files().getFirst();
         if (first != null && first.hasMetadata()) {
@@ -89,11 +113,24 @@ final class InspectCommand implements Callable<Integer> {
         for (TensorInfo t : model.tensors()) {
             width = Math.max(width, Math.min(80, t.name().length()));
         }
-        out.printf(Locale.ROOT, "%-" + width + "s  %-11s  %-20s  %s%n", "name", "dtype", "shape", "bytes");
+        out.printf(
+                Locale.ROOT,
+                "%-" + width + "s  %-11s  %-20s  %s%n",
+                "name",
+                "dtype",
+                "shape",
+                "bytes");
         for (TensorInfo t : model.tensors()) {
-            String file = model.isSharded() ? "  " + model.fileOf(t.name()).path().getFileName() : "";
-            out.printf(Locale.ROOT, "%-" + width + "s  %-11s  %-20s  %d%s%n", t.name(), t.dtype().formatName(),
-                    Arrays.toString(t.shape()), t.byteLength(), file);
+            String file =
+                    model.isSharded() ? "  " + model.fileOf(t.name()).path().getFileName() : "";
+            out.printf(
+                    Locale.ROOT,
+                    "%-" + width + "s  %-11s  %-20s  %d%s%n",
+                    t.name(),
+                    t.dtype().formatName(),
+                    Arrays.toString(t.shape()),
+                    t.byteLength(),
+                    file);
         }
     }
 }

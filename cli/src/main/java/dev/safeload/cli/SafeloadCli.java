@@ -1,14 +1,16 @@
 package dev.safeload.cli;
 
 import dev.safeload.SafeloadException;
-import java.io.PrintWriter;
+
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
+import java.io.PrintWriter;
+
 /**
- * The {@code safeload} command. The contract (commands, options, exit codes) is in DESIGN.md:
- * exit 0 on success, 1 when the input is invalid or an operation failed (one line per problem on
- * stderr, no stack trace unless {@code --debug}), 2 for wrong usage.
+ * The {@code safeload} command. The contract (commands, options, exit codes) is in DESIGN.md: exit
+ * 0 on success, 1 when the input is invalid or an operation failed (one line per problem on stderr,
+ * no stack trace unless {@code --debug}), 2 for wrong usage.
  */
 @Command(
         name = "safeload",
@@ -39,6 +41,7 @@ public final class SafeloadCli {
 
     /** Exit status when an operation failed or its input was invalid. */
     public static final int EXIT_FAILED = 1;
+
     /** Exit status for wrong usage. */
     public static final int EXIT_USAGE = 2;
 
@@ -52,21 +55,23 @@ public final class SafeloadCli {
         CommandLine cli = new CommandLine(new SafeloadCli());
         cli.setCaseInsensitiveEnumValuesAllowed(true);
         cli.setExitCodeExceptionMapper(e -> EXIT_FAILED);
-        cli.setParameterExceptionHandler((e, a) -> {
-            PrintWriter err = e.getCommandLine().getErr();
-            err.println("safeload: " + e.getMessage());
-            e.getCommandLine().usage(err);
-            return EXIT_USAGE;
-        });
-        cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
-            PrintWriter err = commandLine.getErr();
-            if (debug) {
-                e.printStackTrace(err);
-            }
-            err.println(describe(e));
-            err.flush();
-            return EXIT_FAILED;
-        });
+        cli.setParameterExceptionHandler(
+                (e, a) -> {
+                    PrintWriter err = e.getCommandLine().getErr();
+                    err.println("safeload: " + e.getMessage());
+                    e.getCommandLine().usage(err);
+                    return EXIT_USAGE;
+                });
+        cli.setExecutionExceptionHandler(
+                (e, commandLine, parseResult) -> {
+                    PrintWriter err = commandLine.getErr();
+                    if (debug) {
+                        e.printStackTrace(err);
+                    }
+                    err.println(describe(e));
+                    err.flush();
+                    return EXIT_FAILED;
+                });
         return cli.execute(args);
     }
 

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+
 import dev.safeload.cache.CacheProblem;
 import dev.safeload.cache.CacheReport;
 import dev.safeload.cache.CacheScanner;
@@ -11,23 +12,28 @@ import dev.safeload.cache.CachedFile;
 import dev.safeload.cache.CachedRepo;
 import dev.safeload.cache.CachedRevision;
 import dev.safeload.cache.IncompleteFile;
+
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Option;
 
 /** {@code safeload scan}: what a hub cache holds, and what in it is corrupt. */
-@Command(name = "scan", mixinStandardHelpOptions = true,
-        description = {"Lists the repositories, revisions, refs and sizes of a hub cache (blobs counted once per "
-                + "repository, as huggingface_hub counts them) and the problems found.",
-            "Corrupt repositories are listed as problems, not as repositories."})
+@Command(
+        name = "scan",
+        mixinStandardHelpOptions = true,
+        description = {
+            "Lists the repositories, revisions, refs and sizes of a hub cache (blobs counted once"
+                    + " per repository, as huggingface_hub counts them) and the problems found.",
+            "Corrupt repositories are listed as problems, not as repositories."
+        })
 final class ScanCommand implements Callable<Integer> {
-    @Mixin
-    HubCacheOption cache;
+    @Mixin HubCacheOption cache;
 
     @Option(names = "--json", description = "Print the report as JSON.")
     boolean json;
@@ -84,11 +90,16 @@ final class ScanCommand implements Callable<Integer> {
         }
         ArrayNode incomplete = root.putArray("incomplete_files");
         for (IncompleteFile file : report.incompleteFiles()) {
-            incomplete.addObject().put("path", file.path().toString()).put("size_on_disk", file.size());
+            incomplete
+                    .addObject()
+                    .put("path", file.path().toString())
+                    .put("size_on_disk", file.size());
         }
         ArrayNode problems = root.putArray("problems");
         for (CacheProblem problem : report.problems()) {
-            problems.addObject().put("path", problem.path().toString()).put("message", problem.message());
+            problems.addObject()
+                    .put("path", problem.path().toString())
+                    .put("message", problem.message());
         }
         return root;
     }
@@ -96,26 +107,53 @@ final class ScanCommand implements Callable<Integer> {
     private static void printTable(CacheReport report) {
         Instant now = Instant.now();
         List<String[]> rows = new ArrayList<>();
-        rows.add(new String[] {"ID", "REVISION", "SIZE", "FILES", "LAST_ACCESSED", "LAST_MODIFIED", "REFS"});
+        rows.add(
+                new String[] {
+                    "ID", "REVISION", "SIZE", "FILES", "LAST_ACCESSED", "LAST_MODIFIED", "REFS"
+                });
         for (CachedRepo repo : report.repos()) {
-            rows.add(new String[] {repo.cacheId(), "", HumanFormat.size(repo.sizeOnDisk()),
-                Integer.toString(repo.fileCount()), HumanFormat.age(repo.lastAccessed(), now),
-                HumanFormat.age(repo.lastModified(), now), String.join(", ", repo.refs().keySet())});
+            rows.add(
+                    new String[] {
+                        repo.cacheId(),
+                        "",
+                        HumanFormat.size(repo.sizeOnDisk()),
+                        Integer.toString(repo.fileCount()),
+                        HumanFormat.age(repo.lastAccessed(), now),
+                        HumanFormat.age(repo.lastModified(), now),
+                        String.join(", ", repo.refs().keySet())
+                    });
             for (CachedRevision revision : repo.revisions()) {
-                rows.add(new String[] {"", revision.commit(), HumanFormat.size(revision.sizeOnDisk()),
-                    Integer.toString(revision.fileCount()), "", HumanFormat.age(revision.lastModified(), now),
-                    String.join(", ", revision.refs())});
+                rows.add(
+                        new String[] {
+                            "",
+                            revision.commit(),
+                            HumanFormat.size(revision.sizeOnDisk()),
+                            Integer.toString(revision.fileCount()),
+                            "",
+                            HumanFormat.age(revision.lastModified(), now),
+                            String.join(", ", revision.refs())
+                        });
             }
         }
         Table.print(rows);
-        System.out.printf(Locale.ROOT, "%nFound %d repo(s) for a total of %d revision(s) and %s on disk in %s.%n",
-                report.repos().size(), report.revisionCount(), HumanFormat.size(report.sizeOnDisk()), report.root());
+        System.out.printf(
+                Locale.ROOT,
+                "%nFound %d repo(s) for a total of %d revision(s) and %s on disk in %s.%n",
+                report.repos().size(),
+                report.revisionCount(),
+                HumanFormat.size(report.sizeOnDisk()),
+                report.root());
         if (!report.incompleteFiles().isEmpty()) {
-            System.out.printf(Locale.ROOT, "Found %d incomplete download(s) totalling %s.%n",
-                    report.incompleteFiles().size(), HumanFormat.size(report.incompleteSizeOnDisk()));
+            System.out.printf(
+                    Locale.ROOT,
+                    "Found %d incomplete download(s) totalling %s.%n",
+                    report.incompleteFiles().size(),
+                    HumanFormat.size(report.incompleteSizeOnDisk()));
         }
         if (!report.problems().isEmpty()) {
-            System.out.printf(Locale.ROOT, "Found %d problem(s); the repositories concerned are not listed above:%n",
+            System.out.printf(
+                    Locale.ROOT,
+                    "Found %d problem(s); the repositories concerned are not listed above:%n",
                     report.problems().size());
             for (CacheProblem problem : report.problems()) {
                 System.out.println("problem: " + problem.message());

@@ -2,7 +2,9 @@ package dev.safeload.cli;
 
 import java.util.List;
 
-/** Columns separated by two spaces and padded to their widest cell; a dashed line under the header. */
+/**
+ * Columns separated by two spaces and padded to their widest cell; a dashed line under the header.
+ */
 final class Table {
     private Table() {}
 

@@ -4,25 +4,35 @@ import dev.safeload.SafeloadException;
 import dev.safeload.safetensors.ReadOptions;
 import dev.safeload.safetensors.SafetensorsFile;
 import dev.safeload.safetensors.SafetensorsModel;
+
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Parameters;
+
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Parameters;
 
 /** {@code safeload validate}: every rule of the reference reader, for each file given. */
-@Command(name = "validate", mixinStandardHelpOptions = true,
-        description = {"Checks each file completely with the reference reader's rules and error names. "
-                + "A valid one prints `PATH: OK (N tensors)` on stdout; an invalid one prints `PATH: KIND: message` "
-                + "on stderr, where KIND is the reference's error name (HeaderTooSmall, HeaderTooLarge, "
-                + "InvalidHeaderLength, InvalidHeader, InvalidHeaderDeserialization, InvalidOffset, TensorInvalidInfo, "
-                + "MetadataIncompleteBuffer, ValidationOverflow, MisalignedSlice).",
+@Command(
+        name = "validate",
+        mixinStandardHelpOptions = true,
+        description = {
+            "Checks each file completely with the reference reader's rules and error names. A valid"
+                + " one prints `PATH: OK (N tensors)` on stdout; an invalid one prints `PATH: KIND:"
+                + " message` on stderr, where KIND is the reference's error name (HeaderTooSmall,"
+                + " HeaderTooLarge, InvalidHeaderLength, InvalidHeader,"
+                + " InvalidHeaderDeserialization, InvalidOffset, TensorInvalidInfo,"
+                + " MetadataIncompleteBuffer, ValidationOverflow, MisalignedSlice).",
             "A folder or an .index.json is checked as a sharded model: the index and every shard.",
-            "Exit status 1 if any file is invalid."})
+            "Exit status 1 if any file is invalid."
+        })
 final class ValidateCommand implements Callable<Integer> {
-    @Parameters(arity = "1..*", paramLabel = "PATH", description = "Files (.safetensors or .index.json) or folders.")
+    @Parameters(
+            arity = "1..*",
+            paramLabel = "PATH",
+            description = "Files (.safetensors or .index.json) or folders.")
     List<Path> paths;
 
     @Override

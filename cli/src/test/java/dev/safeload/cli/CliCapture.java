@@ -31,7 +31,10 @@ final class CliCapture {
         }
     }
 
-    /** {@link SafeloadCli#run} with System.out and System.err captured (tests in a class run one at a time). */
+    /**
+     * {@link SafeloadCli#run} with System.out and System.err captured (tests in a class run one at
+     * a time).
+     */
     static synchronized Outcome inProcess(String... args) {
         PrintStream out = System.out;
         PrintStream err = System.err;
@@ -41,7 +44,8 @@ final class CliCapture {
         System.setErr(new PrintStream(stderr, true, StandardCharsets.UTF_8));
         try {
             int status = SafeloadCli.run(args);
-            return new Outcome(status, stdout.toByteArray(), stderr.toString(StandardCharsets.UTF_8));
+            return new Outcome(
+                    status, stdout.toByteArray(), stderr.toString(StandardCharsets.UTF_8));
         } finally {
             System.setOut(out);
             System.setErr(err);
@@ -50,8 +54,18 @@ final class CliCapture {
 
     /** The java launcher of this JVM (a JDK 25) running SafeloadCli on {@code classPath}. */
     static List<String> javaCommand(String classPath) {
-        String java = ProcessHandle.current().info().command().orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        return new ArrayList<>(List.of(java, "--enable-native-access=ALL-UNNAMED", "-cp", classPath, SafeloadCli.class.getName()));
+        String java =
+                ProcessHandle.current()
+                        .info()
+                        .command()
+                        .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        return new ArrayList<>(
+                List.of(
+                        java,
+                        "--enable-native-access=ALL-UNNAMED",
+                        "-cp",
+                        classPath,
+                        SafeloadCli.class.getName()));
     }
 
     /** Starts {@code command}; stdout and stderr are pipes the caller reads. */
@@ -76,12 +90,13 @@ final class CliCapture {
     }
 
     private static CompletableFuture<String> drain(Process process, boolean stdout) {
-        return CompletableFuture.supplyAsync(() -> {
-            try (var in = stdout ? process.getInputStream() : process.getErrorStream()) {
-                return new String(in.readAllBytes(), StandardCharsets.UTF_8);
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
-        });
+        return CompletableFuture.supplyAsync(
+                () -> {
+                    try (var in = stdout ? process.getInputStream() : process.getErrorStream()) {
+                        return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+                    } catch (IOException e) {
+                        throw new UncheckedIOException(e);
+                    }
+                });
     }
 }

@@ -4,12 +4,14 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.safeload.cuda.Cuda;
-import java.io.IOException;
-import java.nio.file.Path;
+
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledIf;
 import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Path;
 
 /**
  * The commands' CUDA paths: {@code demo --device cuda} and {@code lora merge --device cuda}. Tagged
@@ -19,8 +21,7 @@ import org.junit.jupiter.api.io.TempDir;
 @Tag("gpu")
 @EnabledIf(value = "cuda", disabledReason = "no CUDA device (see Cuda.unavailableReason())")
 class CudaCommandsTest {
-    @TempDir
-    Path dir;
+    @TempDir Path dir;
 
     static boolean cuda() {
         return Cuda.isAvailable();
@@ -28,9 +29,13 @@ class CudaCommandsTest {
 
     @Test
     void demoUploadsAndMergesOnTheDevice() {
-        CliCapture.Outcome o = CliCapture.inProcess("demo", "--cache-dir", dir.resolve("hub").toString(), "--device", "cuda");
+        CliCapture.Outcome o =
+                CliCapture.inProcess(
+                        "demo", "--cache-dir", dir.resolve("hub").toString(), "--device", "cuda");
         assertEquals(0, o.status(), o.toString());
-        assertTrue(o.stdout().matches("(?s).*gpu       : \\d+ tensors, [0-9.]+ MiB uploaded to .*"), o.stdout());
+        assertTrue(
+                o.stdout().matches("(?s).*gpu       : \\d+ tensors, [0-9.]+ MiB uploaded to .*"),
+                o.stdout());
         assertTrue(o.stdout().contains(" on cuda"), o.stdout());
         assertTrue(o.stdout().contains("demo      : ok"), o.stdout());
     }

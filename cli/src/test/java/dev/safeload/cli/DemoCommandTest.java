@@ -4,11 +4,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.safeload.safetensors.SafetensorsModel;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 class DemoCommandTest {
     @Test
@@ -20,7 +22,8 @@ class DemoCommandTest {
         Path repo = cache.resolve("models--safeload--tiny-llama-demo");
         String commit = Files.readString(repo.resolve("refs/main"));
         assertTrue(commit.matches("[0-9a-f]{40}"), commit);
-        try (SafetensorsModel model = SafetensorsModel.open(repo.resolve("snapshots").resolve(commit))) {
+        try (SafetensorsModel model =
+                SafetensorsModel.open(repo.resolve("snapshots").resolve(commit))) {
             assertEquals(2, model.files().size());
             assertEquals(4 * 9 + 3, model.tensors().size());
         }

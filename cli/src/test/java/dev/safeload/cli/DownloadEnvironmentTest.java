@@ -5,6 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.safeload.cache.RepoType;
 import dev.safeload.cache.testing.FakeHub;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -12,20 +16,26 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
-/** {@code safeload download} in a real process reads HF_ENDPOINT, HF_HUB_CACHE, HF_HOME, HF_TOKEN and HF_HUB_OFFLINE. */
+/**
+ * {@code safeload download} in a real process reads HF_ENDPOINT, HF_HUB_CACHE, HF_HOME, HF_TOKEN
+ * and HF_HUB_OFFLINE.
+ */
 class DownloadEnvironmentTest {
-    @TempDir
-    Path dir;
+    @TempDir Path dir;
 
     record Result(int exit, String out) {}
 
-    static Result safeload(Map<String, String> env, String... args) throws IOException, InterruptedException {
+    static Result safeload(Map<String, String> env, String... args)
+            throws IOException, InterruptedException {
         String java = ProcessHandle.current().info().command().orElse("java");
-        List<String> command = new java.util.ArrayList<>(List.of(java, "-cp", System.getProperty("java.class.path"),
-                SafeloadCli.class.getName()));
+        List<String> command =
+                new java.util.ArrayList<>(
+                        List.of(
+                                java,
+                                "-cp",
+                                System.getProperty("java.class.path"),
+                                SafeloadCli.class.getName()));
         command.addAll(List.of(args));
         ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
         pb.environment().keySet().removeIf(k -> k.startsWith("HF_") || k.startsWith("HUGGING"));
@@ -39,31 +49,67 @@ class DownloadEnvironmentTest {
     @Test
     void environmentVariablesSteerTheDownload() throws Exception {
         try (FakeHub hub = FakeHub.start()) {
-            String commit = hub.repo(RepoType.MODEL, "org/env").file("config.json", "{}".getBytes(StandardCharsets.UTF_8))
-                    .commit("main");
+            String commit =
+                    hub.repo(RepoType.MODEL, "org/env")
+                            .file("config.json", "{}".getBytes(StandardCharsets.UTF_8))
+                            .commit("main");
             hub.requireToken("hf_from_file");
             Path home = Files.createDirectories(dir.resolve("hf-home"));
             Files.writeString(home.resolve("token"), "hf_from_file\n");
 
-            Result r = safeload(Map.of("HF_ENDPOINT", hub.endpoint().toString(), "HF_HOME", home.toString()),
-                    "download", "org/env", "config.json");
+            Result r =
+                    safeload(
+                            Map.of(
+                                    "HF_ENDPOINT",
+                                    hub.endpoint().toString(),
+                                    "HF_HOME",
+                                    home.toString()),
+                            "download",
+                            "org/env",
+                            "config.json");
             assertEquals(0, r.exit(), r.out());
-            Path expected = home.resolve("hub/models--org--env/snapshots/" + commit + "/config.json");
+            Path expected =
+                    home.resolve("hub/models--org--env/snapshots/" + commit + "/config.json");
             assertEquals(expected.toString(), r.out().strip());
 
             Path other = dir.resolve("other-cache");
-            Result cacheVar = safeload(Map.of("HF_ENDPOINT", hub.endpoint().toString(), "HF_HUB_CACHE", other.toString(),
-                    "HF_TOKEN", "hf_from_file"), "download", "org/env");
+            Result cacheVar =
+                    safeload(
+                            Map.of(
+                                    "HF_ENDPOINT",
+                                    hub.endpoint().toString(),
+                                    "HF_HUB_CACHE",
+                                    other.toString(),
+                                    "HF_TOKEN",
+                                    "hf_from_file"),
+                            "download",
+                            "org/env");
             assertEquals(0, cacheVar.exit(), cacheVar.out());
-            assertEquals(other.resolve("models--org--env/snapshots/" + commit).toString(), cacheVar.out().strip());
+            assertEquals(
+                    other.resolve("models--org--env/snapshots/" + commit).toString(),
+                    cacheVar.out().strip());
 
             hub.clearRequests();
-            Result offline = safeload(Map.of("HF_ENDPOINT", hub.endpoint().toString(), "HF_HOME", home.toString(),
-                    "HF_HUB_OFFLINE", "1"), "download", "org/env", "config.json");
+            Result offline =
+                    safeload(
+                            Map.of(
+                                    "HF_ENDPOINT",
+                                    hub.endpoint().toString(),
+                                    "HF_HOME",
+                                    home.toString(),
+                                    "HF_HUB_OFFLINE",
+                                    "1"),
+                            "download",
+                            "org/env",
+                            "config.json");
             assertEquals(0, offline.exit(), offline.out());
             assertEquals(expected.toString(), offline.out().strip());
-            Result missing = safeload(Map.of("HF_HOME", home.toString(), "HF_HUB_OFFLINE", "1"),
-                    "download", "org/env", "absent.bin");
+            Result missing =
+                    safeload(
+                            Map.of("HF_HOME", home.toString(), "HF_HUB_OFFLINE", "1"),
+                            "download",
+                            "org/env",
+                            "absent.bin");
             assertEquals(1, missing.exit(), missing.out());
             assertTrue(missing.out().startsWith("OfflineMiss: "), missing.out());
             assertEquals(List.of(), hub.requests());

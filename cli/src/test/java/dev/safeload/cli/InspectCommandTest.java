@@ -5,20 +5,24 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+
 import dev.safeload.safetensors.DType;
 import dev.safeload.safetensors.SafetensorsWriter;
 import dev.safeload.testing.RawFiles;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
-/** {@code safeload inspect}, in-process: the table, the --json contract, sharded models, failures. */
+/**
+ * {@code safeload inspect}, in-process: the table, the --json contract, sharded models, failures.
+ */
 class InspectCommandTest {
-    @TempDir
-    Path dir;
+    @TempDir Path dir;
 
     record Run(int exit, byte[] outBytes, String err) {
         String out() {
@@ -33,11 +37,14 @@ class InspectCommandTest {
     }
 
     private Path sample() {
-        return RawFiles.write(dir, "model.safetensors", SafetensorsWriter.create()
-                .metadata(Map.of("format", "pt"))
-                .add("b.weight", DType.BF16, new long[] {2, 3}, new byte[12])
-                .add("a.bias", DType.F32, new long[] {3}, RawFiles.f32(1, 2, 3))
-                .toByteArray());
+        return RawFiles.write(
+                dir,
+                "model.safetensors",
+                SafetensorsWriter.create()
+                        .metadata(Map.of("format", "pt"))
+                        .add("b.weight", DType.BF16, new long[] {2, 3}, new byte[12])
+                        .add("a.bias", DType.F32, new long[] {3}, RawFiles.f32(1, 2, 3))
+                        .toByteArray());
     }
 
     @Test
@@ -59,7 +66,13 @@ class InspectCommandTest {
 
     @Test
     void metadataIsNullWithoutMetadata() throws Exception {
-        Path p = RawFiles.write(dir, "x.safetensors", SafetensorsWriter.create().add("t", DType.U8, new long[] {1}, new byte[1]).toByteArray());
+        Path p =
+                RawFiles.write(
+                        dir,
+                        "x.safetensors",
+                        SafetensorsWriter.create()
+                                .add("t", DType.U8, new long[] {1}, new byte[1])
+                                .toByteArray());
         Run r = run("inspect", p.toString(), "--json");
         assertEquals(0, r.exit(), r.err());
         assertTrue(new ObjectMapper().readTree(r.out()).get("metadata").isNull());
@@ -71,18 +84,36 @@ class InspectCommandTest {
         assertEquals(0, r.exit(), r.err());
         assertTrue(r.out().contains("2 tensors, 24 bytes"), r.out());
         assertTrue(r.out().contains("format: pt"), r.out());
-        assertTrue(r.out().lines().anyMatch(l -> l.startsWith("a.bias") && l.contains("F32") && l.contains("[3]") && l.endsWith("12")), r.out());
+        assertTrue(
+                r.out()
+                        .lines()
+                        .anyMatch(
+                                l ->
+                                        l.startsWith("a.bias")
+                                                && l.contains("F32")
+                                                && l.contains("[3]")
+                                                && l.endsWith("12")),
+                r.out());
     }
 
     @Test
     void shardedFolderNamesEachTensorsFile() throws Exception {
-        Files.write(dir.resolve("model-00001-of-00002.safetensors"),
-                SafetensorsWriter.create().add("x", DType.F32, new long[] {1}, RawFiles.f32(1)).toByteArray());
-        Files.write(dir.resolve("model-00002-of-00002.safetensors"),
-                SafetensorsWriter.create().add("y", DType.F16, new long[] {2}, new byte[4]).toByteArray());
-        Files.writeString(dir.resolve("model.safetensors.index.json"), """
+        Files.write(
+                dir.resolve("model-00001-of-00002.safetensors"),
+                SafetensorsWriter.create()
+                        .add("x", DType.F32, new long[] {1}, RawFiles.f32(1))
+                        .toByteArray());
+        Files.write(
+                dir.resolve("model-00002-of-00002.safetensors"),
+                SafetensorsWriter.create()
+                        .add("y", DType.F16, new long[] {2}, new byte[4])
+                        .toByteArray());
+        Files.writeString(
+                dir.resolve("model.safetensors.index.json"),
+                """
                 {"metadata": {"total_size": 8}, "weight_map": {"x": "model-00001-of-00002.safetensors",
-                 "y": "model-00002-of-00002.safetensors"}}""");
+                 "y": "model-00002-of-00002.safetensors"}}\
+                """);
         Run r = run("inspect", dir.toString(), "--json");
         assertEquals(0, r.exit(), r.err());
         JsonNode t = new ObjectMapper().readTree(r.out()).get("tensors");

@@ -10,12 +10,16 @@ import java.util.List;
  * <p>The pool holds at most {@link #capacityBytes()} of adapter factors. Loading past that evicts
  * the least recently used adapters (used = loaded or applied); an adapter larger than the whole
  * pool is refused. Adapters of different ranks live side by side. Only linear modules (including
- * {@code fan_in_fan_out}) serve this way; DoRA needs the base weight's norms and is refused at load.
+ * {@code fan_in_fan_out}) serve this way; DoRA needs the base weight's norms and is refused at
+ * load.
  *
  * <p>Not thread-safe: one serving thread owns a pool, as one stream owns its kernels.
  */
 public interface AdapterPool extends AutoCloseable {
-    /** Binds {@code adapter} to the pool's base model and makes it resident under {@code id} (replacing one with that id). */
+    /**
+     * Binds {@code adapter} to the pool's base model and makes it resident under {@code id}
+     * (replacing one with that id).
+     */
     void load(String id, LoraAdapter adapter);
 
     /** Frees adapter {@code id}; false if it was not loaded. */

@@ -18,8 +18,12 @@ public record AdapterTensor(String dtype, long[] shape, float[] values) {
         shape = shape.clone();
         Objects.requireNonNull(values, "values");
         if (elementCount(shape) != values.length) {
-            throw new IllegalArgumentException("shape " + Arrays.toString(shape) + " does not hold "
-                    + values.length + " values");
+            throw new IllegalArgumentException(
+                    "shape "
+                            + Arrays.toString(shape)
+                            + " does not hold "
+                            + values.length
+                            + " values");
         }
     }
 
@@ -56,7 +60,8 @@ public record AdapterTensor(String dtype, long[] shape, float[] values) {
         long n = 1;
         for (long d : shape) {
             if (d < 0) {
-                throw new IllegalArgumentException("negative dimension in " + Arrays.toString(shape));
+                throw new IllegalArgumentException(
+                        "negative dimension in " + Arrays.toString(shape));
             }
             n = Math.multiplyExact(n, d);
         }

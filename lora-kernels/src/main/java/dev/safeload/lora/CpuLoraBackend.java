@@ -2,6 +2,7 @@ package dev.safeload.lora;
 
 import dev.safeload.lora.internal.CpuAdapterPool;
 import dev.safeload.lora.internal.CpuKernels;
+
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.Collection;
@@ -30,11 +31,14 @@ public final class CpuLoraBackend implements LoraBackend {
         }
         this.parallelism = threads;
         AtomicInteger n = new AtomicInteger();
-        this.threads = Executors.newFixedThreadPool(threads, r -> {
-            Thread t = new Thread(r, "safeload-lora-cpu-" + n.incrementAndGet());
-            t.setDaemon(true);
-            return t;
-        });
+        this.threads =
+                Executors.newFixedThreadPool(
+                        threads,
+                        r -> {
+                            Thread t = new Thread(r, "safeload-lora-cpu-" + n.incrementAndGet());
+                            t.setDaemon(true);
+                            return t;
+                        });
     }
 
     @Override
@@ -72,15 +76,24 @@ public final class CpuLoraBackend implements LoraBackend {
     @Override
     public void unmerge(WeightBuffer weight, MergeTarget target) {
         if (target.hasDora()) {
-            throw LoraException.of(LoraError.Unsupported,
-                    "%s: DoRA cannot be unmerged by subtraction (the weight norms are not kept); keep the original instead",
+            throw LoraException.of(
+                    LoraError.Unsupported,
+                    "%s: DoRA cannot be unmerged by subtraction (the weight norms are not kept);"
+                            + " keep the original instead",
                     target.weight().name());
         }
         HostWeight w = host(weight, target);
         List<MergeTarget.Step> steps = target.steps();
         for (int i = steps.size() - 1; i >= 0; i--) {
-            MergeTarget single = new MergeTarget(target.weight(), target.precision(), target.rows(), target.cols(),
-                    target.outputsAreRows(), List.of(steps.get(i)), target.contributors());
+            MergeTarget single =
+                    new MergeTarget(
+                            target.weight(),
+                            target.precision(),
+                            target.rows(),
+                            target.cols(),
+                            target.outputsAreRows(),
+                            List.of(steps.get(i)),
+                            target.contributors());
             CpuKernels.merge(w.segment(), single, -1f, threads, parallelism);
         }
     }
@@ -113,7 +126,8 @@ public final class CpuLoraBackend implements LoraBackend {
     }
 
     @Override
-    public AdapterPool newAdapterPool(Collection<WeightSpec> base, Precision precision, long capacityBytes) {
+    public AdapterPool newAdapterPool(
+            Collection<WeightSpec> base, Precision precision, long capacityBytes) {
         return new CpuAdapterPool(base, capacityBytes, threads, parallelism);
     }
 
@@ -123,20 +137,29 @@ public final class CpuLoraBackend implements LoraBackend {
     }
 
     private static MemorySegment checkedSize(WeightSpec spec, MemorySegment bytes) {
-        long need = spec.elementCount() * Precision.of(spec.dtype(), "tensor " + spec.name()).byteSize();
+        long need =
+                spec.elementCount()
+                        * Precision.of(spec.dtype(), "tensor " + spec.name()).byteSize();
         if (bytes.byteSize() != need) {
-            throw LoraException.of(LoraError.ShapeMismatch, "%s %s needs %d bytes, got %d", spec.name(), spec.shapeText(),
-                    need, bytes.byteSize());
+            throw LoraException.of(
+                    LoraError.ShapeMismatch,
+                    "%s %s needs %d bytes, got %d",
+                    spec.name(),
+                    spec.shapeText(),
+                    need,
+                    bytes.byteSize());
         }
         return bytes;
     }
 
     private static HostWeight host(WeightBuffer weight, MergeTarget target) {
         if (!(weight instanceof HostWeight h)) {
-            throw new IllegalArgumentException("the CPU backend needs its own buffers, got " + weight.getClass().getName());
+            throw new IllegalArgumentException(
+                    "the CPU backend needs its own buffers, got " + weight.getClass().getName());
         }
         if (target != null && !target.weight().equals(h.spec())) {
-            throw new IllegalArgumentException("target " + target.weight() + " does not belong to buffer " + h.spec());
+            throw new IllegalArgumentException(
+                    "target " + target.weight() + " does not belong to buffer " + h.spec());
         }
         return h;
     }

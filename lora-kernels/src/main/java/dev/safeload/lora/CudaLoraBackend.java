@@ -15,6 +15,7 @@ import dev.safeload.lora.internal.CpuKernels;
 import dev.safeload.lora.internal.CudaAdapterPool;
 import dev.safeload.lora.internal.Numerics;
 import dev.safeload.lora.internal.StagingArena;
+
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
@@ -28,16 +29,16 @@ import java.util.concurrent.Executors;
  * Merges on the GPU, in place on device weights, through cuBLAS.
  *
  * <p>A plain target (no DoRA) is one {@code cublasGemmEx} with beta = 1 (lora.md 4.2-4.3): the
- * weight is row-major {@code rows × cols}, i.e. column-major {@code cols × rows}, so
- * {@code W += left·right} is {@code Wᶜ(cols×rows) += rightᶜ(cols×k) · leftᶜ(k×rows)} with both
- * operands {@code OP_N}. Operands are the weight's dtype (fp16/bf16 factors, fp32 for F32
- * weights), compute is {@code CUBLAS_COMPUTE_32F}: the epilogue forms {@code left·right + W} in fp32
- * and rounds once. The factors (already scaled, several adapters concatenated along k) reach the
- * device through pinned staging memory with asynchronous copies, so a whole model's merge is
- * queued on one stream without a host sync; {@link #synchronize()} or {@link #read} wait.
+ * weight is row-major {@code rows × cols}, i.e. column-major {@code cols × rows}, so {@code W +=
+ * left·right} is {@code Wᶜ(cols×rows) += rightᶜ(cols×k) · leftᶜ(k×rows)} with both operands {@code
+ * OP_N}. Operands are the weight's dtype (fp16/bf16 factors, fp32 for F32 weights), compute is
+ * {@code CUBLAS_COMPUTE_32F}: the epilogue forms {@code left·right + W} in fp32 and rounds once.
+ * The factors (already scaled, several adapters concatenated along k) reach the device through
+ * pinned staging memory with asynchronous copies, so a whole model's merge is queued on one stream
+ * without a host sync; {@link #synchronize()} or {@link #read} wait.
  *
- * <p>Differences from the CPU backend: the factors are rounded to the weight's dtype before the GEMM
- * (the CPU keeps them fp32), and cuBLAS sums in its own order; both stay far inside the test
+ * <p>Differences from the CPU backend: the factors are rounded to the weight's dtype before the
+ * GEMM (the CPU keeps them fp32), and cuBLAS sums in its own order; both stay far inside the test
  * tolerances. DoRA targets need per-output norms of the merged weight: they are merged on the host
  * (download, CPU kernel, upload), which synchronizes the stream.
  *
@@ -51,13 +52,21 @@ public final class CudaLoraBackend implements LoraBackend {
     private final boolean groupedGemm;
     private final StagingArena staging;
     private ExecutorService hostThreads;
+
     /** Device copies of prepared steps' factors: {left, right} in the target's dtype. */
-    private final java.util.IdentityHashMap<MergeTarget.Step, DeviceBuffer[]> resident = new java.util.IdentityHashMap<>();
-    /** Pools made here: their modules must be freed while the stream still exists, so {@link #close()} closes them first. */
+    private final java.util.IdentityHashMap<MergeTarget.Step, DeviceBuffer[]> resident =
+            new java.util.IdentityHashMap<>();
+
+    /**
+     * Pools made here: their modules must be freed while the stream still exists, so {@link
+     * #close()} closes them first.
+     */
     private final List<CudaAdapterPool> pools = new ArrayList<>();
+
     private boolean closed;
 
-    private CudaLoraBackend(CudaContext context, boolean ownsContext, long stagingChunkBytes, int stagingChunks) {
+    private CudaLoraBackend(
+            CudaContext context, boolean ownsContext, long stagingChunkBytes, int stagingChunks) {
         this.context = context;
         this.ownsContext = ownsContext;
         CudaStream s = null;
@@ -67,7 +76,9 @@ public final class CudaLoraBackend implements LoraBackend {
             s = context.createStream();
             h = cublas.createHandle(s);
             this.groupedGemm = cublas.hasGroupedGemm();
-            this.staging = new StagingArena(context, s, stagingChunkBytes, stagingChunks); // allocates on first use
+            this.staging =
+                    new StagingArena(
+                            context, s, stagingChunkBytes, stagingChunks); // allocates on first use
         } catch (RuntimeException e) {
             new Cleanup(e).close(h, s, ownsContext ? context : null).rethrow();
             throw e;
@@ -83,20 +94,32 @@ public final class CudaLoraBackend implements LoraBackend {
     /** A backend on device {@code ordinal}, owning its context, stream and cuBLAS handle. */
     public static CudaLoraBackend open(int ordinal) {
         if (!available()) {
-            throw LoraException.of(LoraError.BackendUnavailable, "the CUDA LoRA backend cannot run here: %s",
+            throw LoraException.of(
+                    LoraError.BackendUnavailable,
+                    "the CUDA LoRA backend cannot run here: %s",
                     unavailableReason());
         }
         return new CudaLoraBackend(CudaContext.open(ordinal), true);
     }
 
-    /** A backend in the caller's context (which it leaves open on close), with its own stream and handle. */
+    /**
+     * A backend in the caller's context (which it leaves open on close), with its own stream and
+     * handle.
+     */
     public static CudaLoraBackend in(CudaContext context) {
         return new CudaLoraBackend(Objects.requireNonNull(context, "context"), false);
     }
 
-    /** As {@link #in(CudaContext)} with a staging ring of {@code chunks} chunks of {@code chunkBytes} (tests use small ones). */
+    /**
+     * As {@link #in(CudaContext)} with a staging ring of {@code chunks} chunks of {@code
+     * chunkBytes} (tests use small ones).
+     */
     static CudaLoraBackend in(CudaContext context, long stagingChunkBytes, int stagingChunks) {
-        return new CudaLoraBackend(Objects.requireNonNull(context, "context"), false, stagingChunkBytes, stagingChunks);
+        return new CudaLoraBackend(
+                Objects.requireNonNull(context, "context"),
+                false,
+                stagingChunkBytes,
+                stagingChunks);
     }
 
     /** Whether a CUDA device and cuBLAS are usable. Never throws. */
@@ -131,12 +154,22 @@ public final class CudaLoraBackend implements LoraBackend {
         return context;
     }
 
-    /** Wraps device weights the caller owns (for example uploaded by the safetensors pipeline) for in-place merges. */
+    /**
+     * Wraps device weights the caller owns (for example uploaded by the safetensors pipeline) for
+     * in-place merges.
+     */
     public WeightBuffer wrap(WeightSpec spec, DeviceBuffer buffer) {
-        long need = spec.elementCount() * Precision.of(spec.dtype(), "tensor " + spec.name()).byteSize();
+        long need =
+                spec.elementCount()
+                        * Precision.of(spec.dtype(), "tensor " + spec.name()).byteSize();
         if (buffer.byteSize() != need) {
-            throw LoraException.of(LoraError.ShapeMismatch, "%s %s needs %d bytes, device buffer has %d", spec.name(),
-                    spec.shapeText(), need, buffer.byteSize());
+            throw LoraException.of(
+                    LoraError.ShapeMismatch,
+                    "%s %s needs %d bytes, device buffer has %d",
+                    spec.name(),
+                    spec.shapeText(),
+                    need,
+                    buffer.byteSize());
         }
         return new DeviceWeight(spec, buffer, false);
     }
@@ -148,14 +181,22 @@ public final class CudaLoraBackend implements LoraBackend {
 
     @Override
     public WeightBuffer load(WeightSpec spec, MemorySegment bytes) {
-        long need = spec.elementCount() * Precision.of(spec.dtype(), "tensor " + spec.name()).byteSize();
+        long need =
+                spec.elementCount()
+                        * Precision.of(spec.dtype(), "tensor " + spec.name()).byteSize();
         if (bytes.byteSize() != need) {
-            throw LoraException.of(LoraError.ShapeMismatch, "%s %s needs %d bytes, got %d", spec.name(), spec.shapeText(),
-                    need, bytes.byteSize());
+            throw LoraException.of(
+                    LoraError.ShapeMismatch,
+                    "%s %s needs %d bytes, got %d",
+                    spec.name(),
+                    spec.shapeText(),
+                    need,
+                    bytes.byteSize());
         }
         DeviceBuffer buffer = context.allocate(need);
         try {
-            buffer.copyFromHost(bytes, 0); // synchronous: the caller's segment need not outlive the call
+            buffer.copyFromHost(
+                    bytes, 0); // synchronous: the caller's segment need not outlive the call
         } catch (RuntimeException e) {
             buffer.close();
             throw e;
@@ -177,8 +218,10 @@ public final class CudaLoraBackend implements LoraBackend {
     public void unmerge(WeightBuffer weight, MergeTarget target) {
         DeviceWeight w = checked(weight, target);
         if (target.hasDora()) {
-            throw LoraException.of(LoraError.Unsupported,
-                    "%s: DoRA cannot be unmerged by subtraction (the weight norms are not kept); keep the original instead",
+            throw LoraException.of(
+                    LoraError.Unsupported,
+                    "%s: DoRA cannot be unmerged by subtraction (the weight norms are not kept);"
+                            + " keep the original instead",
                     target.weight().name());
         }
         List<MergeTarget.Step> steps = target.steps();
@@ -196,13 +239,24 @@ public final class CudaLoraBackend implements LoraBackend {
         try {
             DeviceBuffer left = prepared != null ? prepared[0] : stage(step.left(), p);
             DeviceBuffer right = prepared != null ? prepared[1] : stage(step.right(), p);
-            // Row-major W (rows×cols) is column-major (cols×rows), ld = cols; likewise right (k×cols) is
+            // Row-major W (rows×cols) is column-major (cols×rows), ld = cols; likewise right
+            // (k×cols) is
             // column-major cols×k (ld = cols) and left (rows×k) is column-major k×rows (ld = k).
-            blas.gemmEx(CublasOperation.N, CublasOperation.N, t.cols(), t.rows(), k, sign,
-                    new DeviceMatrix(right, type, t.cols()), new DeviceMatrix(left, type, k), 1.0,
-                    new DeviceMatrix(w.buffer(), type, t.cols()), CublasComputeType.COMPUTE_32F);
+            blas.gemmEx(
+                    CublasOperation.N,
+                    CublasOperation.N,
+                    t.cols(),
+                    t.rows(),
+                    k,
+                    sign,
+                    new DeviceMatrix(right, type, t.cols()),
+                    new DeviceMatrix(left, type, k),
+                    1.0,
+                    new DeviceMatrix(w.buffer(), type, t.cols()),
+                    CublasComputeType.COMPUTE_32F);
         } finally {
-            staging.recordUses(); // the GEMM (or nothing, if it failed) is the last reader of the staged factors
+            staging.recordUses(); // the GEMM (or nothing, if it failed) is the last reader of the
+            // staged factors
         }
     }
 
@@ -231,7 +285,8 @@ public final class CudaLoraBackend implements LoraBackend {
             right.copyFromDeviceAsync(stage(step.right(), p), 0, stream);
             return new DeviceBuffer[] {left, right};
         } catch (RuntimeException e) {
-            // A copy into left may be queued: let it finish before the memory is freed, even if waiting fails.
+            // A copy into left may be queued: let it finish before the memory is freed, even if
+            // waiting fails.
             new Cleanup(e).run(stream::synchronize).close(left, right).rethrow();
             throw e;
         } finally {
@@ -273,13 +328,17 @@ public final class CudaLoraBackend implements LoraBackend {
             MemorySegment host = arena.allocate(w.byteSize(), 8);
             w.buffer().copyToHost(0, host);
             if (hostThreads == null) {
-                hostThreads = Executors.newFixedThreadPool(Runtime.getRuntime().availableProcessors(), r -> {
-                    Thread th = new Thread(r, "safeload-lora-cuda-host");
-                    th.setDaemon(true);
-                    return th;
-                });
+                hostThreads =
+                        Executors.newFixedThreadPool(
+                                Runtime.getRuntime().availableProcessors(),
+                                r -> {
+                                    Thread th = new Thread(r, "safeload-lora-cuda-host");
+                                    th.setDaemon(true);
+                                    return th;
+                                });
             }
-            CpuKernels.merge(host, target, 1f, hostThreads, Runtime.getRuntime().availableProcessors());
+            CpuKernels.merge(
+                    host, target, 1f, hostThreads, Runtime.getRuntime().availableProcessors());
             w.buffer().copyFromHost(host, 0);
         }
     }
@@ -320,12 +379,17 @@ public final class CudaLoraBackend implements LoraBackend {
     }
 
     @Override
-    public AdapterPool newAdapterPool(Collection<WeightSpec> base, Precision precision, long capacityBytes) {
+    public AdapterPool newAdapterPool(
+            Collection<WeightSpec> base, Precision precision, long capacityBytes) {
         if (precision == Precision.F32) {
-            throw LoraException.of(LoraError.WrongDtype, "the CUDA adapter pool serves F16 or BF16 activations, not F32");
+            throw LoraException.of(
+                    LoraError.WrongDtype,
+                    "the CUDA adapter pool serves F16 or BF16 activations, not F32");
         }
         pools.removeIf(CudaAdapterPool::isClosed);
-        CudaAdapterPool pool = new CudaAdapterPool(base, capacityBytes, this, blas, cudaType(precision), groupedGemm);
+        CudaAdapterPool pool =
+                new CudaAdapterPool(
+                        base, capacityBytes, this, blas, cudaType(precision), groupedGemm);
         pools.add(pool);
         return pool;
     }
@@ -369,7 +433,8 @@ public final class CudaLoraBackend implements LoraBackend {
     private static DeviceWeight checked(WeightBuffer weight, MergeTarget target) {
         DeviceWeight w = device(weight);
         if (!target.weight().equals(w.spec())) {
-            throw new IllegalArgumentException("target " + target.weight() + " does not belong to buffer " + w.spec());
+            throw new IllegalArgumentException(
+                    "target " + target.weight() + " does not belong to buffer " + w.spec());
         }
         return w;
     }
@@ -378,11 +443,13 @@ public final class CudaLoraBackend implements LoraBackend {
         if (weight instanceof DeviceWeight d) {
             return d;
         }
-        throw new IllegalArgumentException("the CUDA backend needs its own buffers, got " + weight.getClass().getName());
+        throw new IllegalArgumentException(
+                "the CUDA backend needs its own buffers, got " + weight.getClass().getName());
     }
 
     /** A tensor in device memory; frees it on close when the backend allocated it. */
-    record DeviceWeight(WeightSpec spec, DeviceBuffer buffer, boolean owned) implements WeightBuffer {
+    record DeviceWeight(WeightSpec spec, DeviceBuffer buffer, boolean owned)
+            implements WeightBuffer {
         @Override
         public void close() {
             if (owned) {

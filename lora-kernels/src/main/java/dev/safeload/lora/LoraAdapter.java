@@ -2,6 +2,7 @@ package dev.safeload.lora;
 
 import dev.safeload.lora.internal.KohyaParser;
 import dev.safeload.lora.internal.PeftParser;
+
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -11,15 +12,16 @@ import java.util.SortedSet;
 import java.util.TreeSet;
 
 /**
- * A LoRA adapter read into memory: its modules (A, B and scale for each adapted layer) and any whole
- * tensors it replaces. Nothing here knows the base model yet; {@link MergePlan} and
- * {@link AdapterPool} bind the modules to base weights and report misfits.
+ * A LoRA adapter read into memory: its modules (A, B and scale for each adapted layer) and any
+ * whole tensors it replaces. Nothing here knows the base model yet; {@link MergePlan} and {@link
+ * AdapterPool} bind the modules to base weights and report misfits.
  *
  * @param source where it came from, for messages
  * @param format PEFT or kohya
  * @param config the PEFT config, or null (kohya, or a PEFT-shaped file without one)
  * @param modules the adapted layers, in file order
- * @param wholeTensors base tensors saved whole ({@code modules_to_save}, biases), by base tensor name
+ * @param wholeTensors base tensors saved whole ({@code modules_to_save}, biases), by base tensor
+ *     name
  * @param metadata the safetensors {@code __metadata__}
  */
 public record LoraAdapter(
@@ -51,15 +53,24 @@ public record LoraAdapter(
      *
      * @param configJson the text of adapter_config.json, or null
      */
-    public static LoraAdapter fromTensors(Map<String, AdapterTensor> tensors, String configJson,
-            Map<String, String> metadata, String source) {
+    public static LoraAdapter fromTensors(
+            Map<String, AdapterTensor> tensors,
+            String configJson,
+            Map<String, String> metadata,
+            String source) {
         if (tensors.isEmpty()) {
             throw LoraException.of(LoraError.InvalidAdapter, "%s holds no tensors", source);
         }
-        PeftConfig config = configJson == null ? null : PeftConfig.parse(configJson, source + " adapter_config.json");
+        PeftConfig config =
+                configJson == null
+                        ? null
+                        : PeftConfig.parse(configJson, source + " adapter_config.json");
         if (config == null && metadata.containsKey("lora_adapter_metadata")) {
             // diffusers stores the LoraConfig as JSON in the safetensors metadata (lora.md 2.4).
-            config = PeftConfig.parse(metadata.get("lora_adapter_metadata"), source + " lora_adapter_metadata");
+            config =
+                    PeftConfig.parse(
+                            metadata.get("lora_adapter_metadata"),
+                            source + " lora_adapter_metadata");
         }
         if (config == null && KohyaParser.recognises(tensors.keySet())) {
             return KohyaParser.parse(tensors, metadata, source);
@@ -70,9 +81,12 @@ public record LoraAdapter(
         for (String key : tensors.keySet()) {
             dev.safeload.lora.internal.UnsupportedFormats.refuse(key, source);
         }
-        throw LoraException.of(LoraError.InvalidAdapter,
-                "%s is not a LoRA adapter: no lora_A/lora_B (PEFT) or lora_down/lora_up (kohya) keys, first key %s",
-                source, tensors.keySet().iterator().next());
+        throw LoraException.of(
+                LoraError.InvalidAdapter,
+                "%s is not a LoRA adapter: no lora_A/lora_B (PEFT) or lora_down/lora_up (kohya)"
+                        + " keys, first key %s",
+                source,
+                tensors.keySet().iterator().next());
     }
 
     /** The distinct ranks of the modules. */

@@ -13,27 +13,37 @@ public final class LoraBackends {
         return new CpuLoraBackend();
     }
 
-    /** The backend called {@code name} ({@code cpu}, {@code cuda}); a clear error if it is missing or unusable here. */
+    /**
+     * The backend called {@code name} ({@code cpu}, {@code cuda}); a clear error if it is missing
+     * or unusable here.
+     */
     public static LoraBackend open(String name) {
         List<String> known = new ArrayList<>();
-        for (LoraBackendProvider p : ServiceLoader.load(LoraBackendProvider.class, LoraBackends.class.getClassLoader())) {
+        for (LoraBackendProvider p :
+                ServiceLoader.load(
+                        LoraBackendProvider.class, LoraBackends.class.getClassLoader())) {
             known.add(p.name());
             if (p.name().equals(name)) {
                 if (!p.available()) {
-                    throw LoraException.of(LoraError.BackendUnavailable,
-                            "LoRA backend %s is not usable on this machine (no CUDA device or no cuBLAS); use --device cpu",
+                    throw LoraException.of(
+                            LoraError.BackendUnavailable,
+                            "LoRA backend %s is not usable on this machine (no CUDA device or no"
+                                    + " cuBLAS); use --device cpu",
                             name);
                 }
                 return p.open();
             }
         }
-        throw LoraException.of(LoraError.BackendUnavailable, "no LoRA backend called %s (known: %s)", name, known);
+        throw LoraException.of(
+                LoraError.BackendUnavailable, "no LoRA backend called %s (known: %s)", name, known);
     }
 
     /** Names of the backends usable here, best first ({@code cuda} before {@code cpu}). */
     public static List<String> available() {
         List<String> names = new ArrayList<>();
-        for (LoraBackendProvider p : ServiceLoader.load(LoraBackendProvider.class, LoraBackends.class.getClassLoader())) {
+        for (LoraBackendProvider p :
+                ServiceLoader.load(
+                        LoraBackendProvider.class, LoraBackends.class.getClassLoader())) {
             if (p.available()) {
                 names.add(p.name());
             }

@@ -4,7 +4,9 @@ import dev.safeload.ErrorKind;
 
 /** Why an adapter was refused or a LoRA operation failed. */
 public enum LoraError implements ErrorKind {
-    /** A format we recognise but do not implement (LoHa, LoKr, IA3, OFT, ...); the message names it. */
+    /**
+     * A format we recognise but do not implement (LoHa, LoKr, IA3, OFT, ...); the message names it.
+     */
     UnsupportedFormat,
     /** An adapter whose files or keys do not form a LoRA adapter we can read. */
     InvalidAdapter,
@@ -16,7 +18,10 @@ public enum LoraError implements ErrorKind {
     ShapeMismatch,
     /** A tensor has a dtype the operation cannot use (integer weights, fp8, ...). */
     WrongDtype,
-    /** A valid request this runtime cannot carry out (for example unmerging DoRA without a kept copy). */
+    /**
+     * A valid request this runtime cannot carry out (for example unmerging DoRA without a kept
+     * copy).
+     */
     Unsupported,
     /** An adapter id not loaded in the pool, or a pool too small for the adapter. */
     AdapterNotLoaded,

@@ -1,6 +1,7 @@
 package dev.safeload.lora;
 
 import dev.safeload.SafeloadException;
+
 import java.util.Locale;
 import java.util.Objects;
 
@@ -18,7 +19,10 @@ public class LoraException extends SafeloadException {
         this.kind = Objects.requireNonNull(kind, "kind");
     }
 
-    /** Builds the message with {@link String#format(Locale, String, Object...)} in {@link Locale#ROOT}. */
+    /**
+     * Builds the message with {@link String#format(Locale, String, Object...)} in {@link
+     * Locale#ROOT}.
+     */
     public static LoraException of(LoraError kind, String format, Object... args) {
         return new LoraException(kind, String.format(Locale.ROOT, format, args));
     }

@@ -11,9 +11,9 @@ import java.util.Objects;
  *
  * <p>With {@code keepOriginals}, each touched weight is copied (on the same backend) before its
  * first merge, and {@link #unmerge()} restores those copies: bit-exact, at the cost of one extra
- * copy of the touched weights. Without, {@link #unmerge()} subtracts the deltas
- * ({@link LoraBackend#unmerge}), which is cheap but leaves last-place rounding differences in
- * F16/BF16 and refuses DoRA.
+ * copy of the touched weights. Without, {@link #unmerge()} subtracts the deltas ({@link
+ * LoraBackend#unmerge}), which is cheap but leaves last-place rounding differences in F16/BF16 and
+ * refuses DoRA.
  */
 public final class LoraMerger implements AutoCloseable {
     private final LoraBackend backend;
@@ -29,9 +29,9 @@ public final class LoraMerger implements AutoCloseable {
     }
 
     /**
-     * Merges every target found in {@code weights} (by tensor name); replacements from
-     * {@code modules_to_save} are written over their tensors. Weights the plan does not touch are
-     * ignored. Returns the names merged.
+     * Merges every target found in {@code weights} (by tensor name); replacements from {@code
+     * modules_to_save} are written over their tensors. Weights the plan does not touch are ignored.
+     * Returns the names merged.
      */
     public List<String> merge(Map<String, WeightBuffer> weights) {
         List<String> done = new ArrayList<>();

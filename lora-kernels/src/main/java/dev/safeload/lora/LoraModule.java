@@ -12,11 +12,13 @@ import java.util.Objects;
  * @param rank the rank, taken from the tensor shapes
  * @param alpha the alpha (config, pattern, or kohya {@code .alpha}; alpha = rank where absent)
  * @param scale {@code alpha / rank}, or {@code alpha / sqrt(rank)} with rsLoRA
- * @param transposed whether the base stores the weight (in, out): {@code fan_in_fan_out} or an embedding
+ * @param transposed whether the base stores the weight (in, out): {@code fan_in_fan_out} or an
+ *     embedding
  * @param down A, shape (rank, in) or (rank, in, k...) for conv
  * @param up B, shape (out, rank) or (out, rank, 1...) for conv
  * @param magnitude DoRA's {@code lora_magnitude_vector} (out), or null
- * @param upBias {@code lora_B.bias} (out) when the adapter was trained with {@code lora_bias}, or null
+ * @param upBias {@code lora_B.bias} (out) when the adapter was trained with {@code lora_bias}, or
+ *     null
  */
 public record LoraModule(
         String name,
@@ -39,8 +41,10 @@ public record LoraModule(
 
     /** This module with its delta laid out (in, out) when {@code transposed}, else (out, in). */
     public LoraModule withTransposed(boolean transposed) {
-        return transposed == this.transposed ? this
-                : new LoraModule(name, kind, rank, alpha, scale, transposed, down, up, magnitude, upBias);
+        return transposed == this.transposed
+                ? this
+                : new LoraModule(
+                        name, kind, rank, alpha, scale, transposed, down, up, magnitude, upBias);
     }
 
     /** Input features of the delta: in, or in·kh·kw for conv, or num_embeddings. */
@@ -69,7 +73,9 @@ public record LoraModule(
             shape[0] = outFeatures();
             return shape;
         }
-        return transposed ? new long[] {inFeatures(), outFeatures()} : new long[] {outFeatures(), inFeatures()};
+        return transposed
+                ? new long[] {inFeatures(), outFeatures()}
+                : new long[] {outFeatures(), inFeatures()};
     }
 
     /** Parameter count of A and B (and DoRA/bias vectors), for pool accounting. */

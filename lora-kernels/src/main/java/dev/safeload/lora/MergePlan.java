@@ -2,6 +2,7 @@ package dev.safeload.lora;
 
 import dev.safeload.lora.internal.LinearLayout;
 import dev.safeload.lora.internal.ModuleResolver;
+
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
@@ -17,8 +18,8 @@ import java.util.Map;
  * the module and both shapes.
  *
  * <p>Each adapter contributes {@code globalScale · weight · scale_module · B·A} to its weights
- * (PEFT {@code get_delta_weight}, lora.md 1.5-1.6); whole tensors saved with the adapter
- * ({@code modules_to_save}) replace the base tensor.
+ * (PEFT {@code get_delta_weight}, lora.md 1.5-1.6); whole tensors saved with the adapter ({@code
+ * modules_to_save}) replace the base tensor.
  */
 public final class MergePlan {
     private final Map<String, MergeTarget> targets;
@@ -86,8 +87,10 @@ public final class MergePlan {
                 LoraAdapter adapter = entry.getKey();
                 double factor = globalScale * entry.getValue();
                 List<LoraModule> modules = adapter.modules();
-                List<WeightSpec> weights = modules.stream()
-                        .map(m -> resolver.weightOf(m, adapter.format(), adapter.source())).toList();
+                List<WeightSpec> weights =
+                        modules.stream()
+                                .map(m -> resolver.weightOf(m, adapter.format(), adapter.source()))
+                                .toList();
                 if (adapter.format() == AdapterFormat.PEFT) {
                     modules = LinearLayout.fit(modules, weights);
                 }
@@ -96,23 +99,51 @@ public final class MergePlan {
                     WeightSpec weight = weights.get(i);
                     checkFits(adapter, module, weight);
                     terms.computeIfAbsent(weight.name(), k -> new ArrayList<>())
-                            .add(Term.of(adapter, module, weight, (float) (factor * module.scale())));
+                            .add(
+                                    Term.of(
+                                            adapter,
+                                            module,
+                                            weight,
+                                            (float) (factor * module.scale())));
                     if (module.upBias() != null) {
-                        String biasName = weight.name().substring(0, weight.name().length() - "weight".length()) + "bias";
+                        String biasName =
+                                weight.name()
+                                                .substring(
+                                                        0,
+                                                        weight.name().length() - "weight".length())
+                                        + "bias";
                         WeightSpec bias = resolver.tensor(biasName);
                         if (bias == null) {
-                            throw LoraException.of(LoraError.MissingModule,
-                                    "%s: module %s has lora_B.bias but the base has no %s", adapter.source(),
-                                    module.name(), biasName);
+                            throw LoraException.of(
+                                    LoraError.MissingModule,
+                                    "%s: module %s has lora_B.bias but the base has no %s",
+                                    adapter.source(),
+                                    module.name(),
+                                    biasName);
                         }
-                        checkReplacementOrBias(adapter, module.name(), bias, module.upBias().shape(), new long[] {module.outFeatures()});
+                        checkReplacementOrBias(
+                                adapter,
+                                module.name(),
+                                bias,
+                                module.upBias().shape(),
+                                new long[] {module.outFeatures()});
                         terms.computeIfAbsent(bias.name(), k -> new ArrayList<>())
-                                .add(Term.bias(adapter, module, bias, (float) (factor * module.scale())));
+                                .add(
+                                        Term.bias(
+                                                adapter,
+                                                module,
+                                                bias,
+                                                (float) (factor * module.scale())));
                     }
                 }
                 for (Map.Entry<String, AdapterTensor> whole : adapter.wholeTensors().entrySet()) {
                     WeightSpec target = wholeTarget(resolver, whole.getKey(), adapter);
-                    checkReplacementOrBias(adapter, whole.getKey(), target, whole.getValue().shape(), target.shape());
+                    checkReplacementOrBias(
+                            adapter,
+                            whole.getKey(),
+                            target,
+                            whole.getValue().shape(),
+                            target.shape());
                     replacements.put(target.name(), whole.getValue());
                 }
             }
@@ -121,7 +152,8 @@ public final class MergePlan {
             return new MergePlan(targets, replacements);
         }
 
-        private static WeightSpec wholeTarget(ModuleResolver resolver, String name, LoraAdapter adapter) {
+        private static WeightSpec wholeTarget(
+                ModuleResolver resolver, String name, LoraAdapter adapter) {
             WeightSpec exact = resolver.tensor(name);
             if (exact != null) {
                 return exact;
@@ -130,8 +162,11 @@ public final class MergePlan {
             String module = resolver.peftModule(name.substring(0, dot), adapter.source());
             WeightSpec spec = resolver.tensor(module + name.substring(dot));
             if (spec == null) {
-                throw LoraException.of(LoraError.MissingModule, "%s: saved tensor %s has no counterpart in the base model",
-                        adapter.source(), name);
+                throw LoraException.of(
+                        LoraError.MissingModule,
+                        "%s: saved tensor %s has no counterpart in the base model",
+                        adapter.source(),
+                        name);
             }
             return spec;
         }
@@ -139,28 +174,58 @@ public final class MergePlan {
         private static void checkFits(LoraAdapter adapter, LoraModule module, WeightSpec weight) {
             long[] expected = module.expectedWeightShape();
             if (!Arrays.equals(squeeze(expected), squeeze(weight.shape()))) {
-                throw LoraException.of(LoraError.ShapeMismatch,
-                        "%s: module %s does not fit %s: base shape %s, adapter needs %s (A %s, B %s%s)",
-                        adapter.source(), module.name(), weight.name(), weight.shapeText(), Arrays.toString(expected),
-                        module.down().shapeText(), module.up().shapeText(), module.transposed() ? ", transposed" : "");
+                throw LoraException.of(
+                        LoraError.ShapeMismatch,
+                        "%s: module %s does not fit %s: base shape %s, adapter needs %s (A %s, B"
+                                + " %s%s)",
+                        adapter.source(),
+                        module.name(),
+                        weight.name(),
+                        weight.shapeText(),
+                        Arrays.toString(expected),
+                        module.down().shapeText(),
+                        module.up().shapeText(),
+                        module.transposed() ? ", transposed" : "");
             }
-            Precision.of(weight.dtype(), adapter.source() + ": module " + module.name() + ": base weight " + weight.name());
-            if ((long) weight.shape()[0] > Integer.MAX_VALUE || weight.elementCount() / weight.shape()[0] > Integer.MAX_VALUE) {
-                throw LoraException.of(LoraError.Unsupported, "%s: base weight %s %s is too large for one merge",
-                        adapter.source(), weight.name(), weight.shapeText());
+            Precision.of(
+                    weight.dtype(),
+                    adapter.source()
+                            + ": module "
+                            + module.name()
+                            + ": base weight "
+                            + weight.name());
+            if ((long) weight.shape()[0] > Integer.MAX_VALUE
+                    || weight.elementCount() / weight.shape()[0] > Integer.MAX_VALUE) {
+                throw LoraException.of(
+                        LoraError.Unsupported,
+                        "%s: base weight %s %s is too large for one merge",
+                        adapter.source(),
+                        weight.name(),
+                        weight.shapeText());
             }
         }
 
-        private static void checkReplacementOrBias(LoraAdapter adapter, String what, WeightSpec target, long[] have,
-                long[] need) {
-            if (!Arrays.equals(squeeze(have), squeeze(target.shape())) || !Arrays.equals(squeeze(need), squeeze(target.shape()))) {
-                throw LoraException.of(LoraError.ShapeMismatch, "%s: %s does not fit %s: base shape %s, adapter has %s",
-                        adapter.source(), what, target.name(), target.shapeText(), Arrays.toString(have));
+        private static void checkReplacementOrBias(
+                LoraAdapter adapter, String what, WeightSpec target, long[] have, long[] need) {
+            if (!Arrays.equals(squeeze(have), squeeze(target.shape()))
+                    || !Arrays.equals(squeeze(need), squeeze(target.shape()))) {
+                throw LoraException.of(
+                        LoraError.ShapeMismatch,
+                        "%s: %s does not fit %s: base shape %s, adapter has %s",
+                        adapter.source(),
+                        what,
+                        target.name(),
+                        target.shapeText(),
+                        Arrays.toString(have));
             }
-            Precision.of(target.dtype(), adapter.source() + ": " + what + ": base tensor " + target.name());
+            Precision.of(
+                    target.dtype(),
+                    adapter.source() + ": " + what + ": base tensor " + target.name());
         }
 
-        /** Drops trailing 1-dims past the second: a 1×1 conv and a linear layer have the same delta. */
+        /**
+         * Drops trailing 1-dims past the second: a 1×1 conv and a linear layer have the same delta.
+         */
         private static long[] squeeze(long[] shape) {
             int n = shape.length;
             while (n > 2 && shape[n - 1] == 1) {
@@ -189,12 +254,19 @@ public final class MergePlan {
             if (!plain.isEmpty()) {
                 steps.add(fold(plain, first.rows, first.cols, null));
             }
-            return new MergeTarget(first.weight, Precision.of(first.weight.dtype(), first.weight.name()), first.rows,
-                    first.cols, first.outputsAreRows, steps, contributors);
+            return new MergeTarget(
+                    first.weight,
+                    Precision.of(first.weight.dtype(), first.weight.name()),
+                    first.rows,
+                    first.cols,
+                    first.outputsAreRows,
+                    steps,
+                    contributors);
         }
 
         /** Concatenates the terms along k: [L1 L2 ...] · [R1; R2; ...] = Σ Li·Ri. */
-        private static MergeTarget.Step fold(List<Term> terms, int rows, int cols, float[] magnitude) {
+        private static MergeTarget.Step fold(
+                List<Term> terms, int rows, int cols, float[] magnitude) {
             int k = terms.stream().mapToInt(t -> t.k).sum();
             float[] left = new float[Math.multiplyExact(rows, k)];
             float[] right = new float[Math.multiplyExact(k, cols)];
@@ -210,9 +282,20 @@ public final class MergePlan {
         }
     }
 
-    /** One module's delta as {@code left (rows×k) · right (k×cols)} in the weight's storage layout. */
-    private record Term(String adapter, String module, WeightSpec weight, int rows, int cols, boolean outputsAreRows,
-            int k, float[] left, float[] right, float[] magnitude) {
+    /**
+     * One module's delta as {@code left (rows×k) · right (k×cols)} in the weight's storage layout.
+     */
+    private record Term(
+            String adapter,
+            String module,
+            WeightSpec weight,
+            int rows,
+            int cols,
+            boolean outputsAreRows,
+            int k,
+            float[] left,
+            float[] right,
+            float[] magnitude) {
 
         static Term of(LoraAdapter adapter, LoraModule m, WeightSpec weight, float scale) {
             int r = m.rank();
@@ -227,9 +310,11 @@ public final class MergePlan {
                 for (int i = 0; i < left.length; i++) {
                     left[i] = scale * b[i];
                 }
-                return new Term(adapter.source(), m.name(), weight, out, in, true, r, left, a, magnitude);
+                return new Term(
+                        adapter.source(), m.name(), weight, out, in, true, r, left, a, magnitude);
             }
-            // W (in × out) += Aᵀ (in × r) · (s·B)ᵀ (r × out): fan_in_fan_out and embeddings (lora.md 4.3)
+            // W (in × out) += Aᵀ (in × r) · (s·B)ᵀ (r × out): fan_in_fan_out and embeddings
+            // (lora.md 4.3)
             float[] left = new float[in * r];
             float[] right = new float[r * out];
             for (int k = 0; k < r; k++) {
@@ -240,18 +325,31 @@ public final class MergePlan {
                     right[k * out + o] = scale * b[o * r + k];
                 }
             }
-            return new Term(adapter.source(), m.name(), weight, in, out, false, r, left, right, magnitude);
+            return new Term(
+                    adapter.source(), m.name(), weight, in, out, false, r, left, right, magnitude);
         }
 
-        /** bias (1 × out) += 1 · (s·bias_B): PEFT adds {@code scaling · lora_B.bias} to the base bias. */
+        /**
+         * bias (1 × out) += 1 · (s·bias_B): PEFT adds {@code scaling · lora_B.bias} to the base
+         * bias.
+         */
         static Term bias(LoraAdapter adapter, LoraModule m, WeightSpec bias, float scale) {
             float[] upBias = m.upBias().values();
             float[] right = new float[upBias.length];
             for (int i = 0; i < right.length; i++) {
                 right[i] = scale * upBias[i];
             }
-            return new Term(adapter.source(), m.name() + " (lora_B.bias)", bias, 1, upBias.length, false, 1,
-                    new float[] {1f}, right, null);
+            return new Term(
+                    adapter.source(),
+                    m.name() + " (lora_B.bias)",
+                    bias,
+                    1,
+                    upBias.length,
+                    false,
+                    1,
+                    new float[] {1f},
+                    right,
+                    null);
         }
     }
 }

@@ -5,9 +5,9 @@ import java.util.Objects;
 
 /**
  * Everything that changes one base tensor, in the storage layout of that tensor: viewed as a
- * row-major {@code rows × cols} matrix {@code W} (conv kernels flattened), each step adds
- * {@code left · right} (fp32, scales already folded in) and, for DoRA, then rescales every output
- * to the magnitude vector (see {@link Step}).
+ * row-major {@code rows × cols} matrix {@code W} (conv kernels flattened), each step adds {@code
+ * left · right} (fp32, scales already folded in) and, for DoRA, then rescales every output to the
+ * magnitude vector (see {@link Step}).
  *
  * <p>Steps without DoRA commute, so a plan folds all plain adapters of a tensor into one step of
  * rank {@code Σ r_i}: one GEMM per tensor on CUDA, one pass over the weight on the CPU, and one
@@ -39,10 +39,10 @@ public record MergeTarget(
     }
 
     /**
-     * {@code W += left · right}, then for DoRA {@code W[o] *= magnitude[o] / ‖W₀[o] + (left · right)[o]‖}
-     * per output o, W₀ the tensor before the merge: peft norms each DoRA adapter against the unmerged
-     * base even when other adapters were merged before it (DoraLinearVariant.merge_unsafe,
-     * {@code _unmerged_base_weight}; lora.md 1.6).
+     * {@code W += left · right}, then for DoRA {@code W[o] *= magnitude[o] / ‖W₀[o] + (left ·
+     * right)[o]‖} per output o, W₀ the tensor before the merge: peft norms each DoRA adapter
+     * against the unmerged base even when other adapters were merged before it
+     * (DoraLinearVariant.merge_unsafe, {@code _unmerged_base_weight}; lora.md 1.6).
      *
      * @param left rows × k, row-major
      * @param right k × cols, row-major

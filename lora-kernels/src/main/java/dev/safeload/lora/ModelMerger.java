@@ -5,6 +5,7 @@ import dev.safeload.safetensors.SafetensorsFile;
 import dev.safeload.safetensors.SafetensorsModel;
 import dev.safeload.safetensors.SafetensorsWriter;
 import dev.safeload.safetensors.TensorInfo;
+
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -18,10 +19,10 @@ import java.util.Objects;
 /**
  * Writes a base model with adapters merged in, in the base dtypes ({@code safeload lora merge}).
  *
- * <p>Tensors no adapter touches are copied straight from the mapped base; merged tensors are
- * loaded into the backend one at a time when the writer reaches them, merged, read back and
- * streamed out, so memory stays at about one tensor. A single-file base gives a single file
- * ({@code out}); a sharded base (a folder or index) gives a folder with the same shards and index.
+ * <p>Tensors no adapter touches are copied straight from the mapped base; merged tensors are loaded
+ * into the backend one at a time when the writer reaches them, merged, read back and streamed out,
+ * so memory stays at about one tensor. A single-file base gives a single file ({@code out}); a
+ * sharded base (a folder or index) gives a folder with the same shards and index.
  */
 public final class ModelMerger {
     private ModelMerger() {}
@@ -38,10 +39,17 @@ public final class ModelMerger {
 
     /** The base model's tensors as {@link WeightSpec}s. */
     public static List<WeightSpec> specs(SafetensorsModel base) {
-        return base.tensors().stream().map(t -> new WeightSpec(t.name(), t.dtype().formatName(), t.shape())).toList();
+        return base.tensors().stream()
+                .map(t -> new WeightSpec(t.name(), t.dtype().formatName(), t.shape()))
+                .toList();
     }
 
-    public static Result merge(Path base, List<WeightedAdapter> adapters, double globalScale, LoraBackend backend, Path out) {
+    public static Result merge(
+            Path base,
+            List<WeightedAdapter> adapters,
+            double globalScale,
+            LoraBackend backend,
+            Path out) {
         try (SafetensorsModel model = SafetensorsModel.open(base)) {
             MergePlan.Builder builder = MergePlan.builder(specs(model)).globalScale(globalScale);
             adapters.forEach(a -> builder.add(a.adapter(), a.weight()));
@@ -67,7 +75,8 @@ public final class ModelMerger {
         }
     }
 
-    private static void writeFile(SafetensorsFile file, MergePlan plan, LoraBackend backend, Path target, int[] counts) {
+    private static void writeFile(
+            SafetensorsFile file, MergePlan plan, LoraBackend backend, Path target, int[] counts) {
         SafetensorsWriter writer = SafetensorsWriter.create();
         if (file.metadata() != null && !file.metadata().isEmpty()) {
             writer.metadata(file.metadata());
@@ -81,22 +90,32 @@ public final class ModelMerger {
                 continue;
             }
             counts[merge != null ? 0 : 1]++;
-            writer.add(t.name(), t.dtype(), t.shape(), channel -> {
-                try (Arena arena = Arena.ofConfined()) {
-                    MemorySegment bytes = mergedBytes(file, t, merge, replacement, backend, arena);
-                    var buffer = bytes.asByteBuffer();
-                    while (buffer.hasRemaining()) {
-                        channel.write(buffer);
-                    }
-                }
-            });
+            writer.add(
+                    t.name(),
+                    t.dtype(),
+                    t.shape(),
+                    channel -> {
+                        try (Arena arena = Arena.ofConfined()) {
+                            MemorySegment bytes =
+                                    mergedBytes(file, t, merge, replacement, backend, arena);
+                            var buffer = bytes.asByteBuffer();
+                            while (buffer.hasRemaining()) {
+                                channel.write(buffer);
+                            }
+                        }
+                    });
         }
         writer.write(target);
     }
 
     /** The tensor's bytes after replacement and merge. */
-    private static MemorySegment mergedBytes(SafetensorsFile file, TensorInfo t, MergeTarget merge,
-            AdapterTensor replacement, LoraBackend backend, Arena arena) {
+    private static MemorySegment mergedBytes(
+            SafetensorsFile file,
+            TensorInfo t,
+            MergeTarget merge,
+            AdapterTensor replacement,
+            LoraBackend backend,
+            Arena arena) {
         WeightSpec spec = new WeightSpec(t.name(), t.dtype().formatName(), t.shape());
         MemorySegment source = file.segment(t);
         if (replacement != null) {
@@ -119,7 +138,8 @@ public final class ModelMerger {
         try {
             Files.createDirectories(dir);
         } catch (IOException e) {
-            throw new LoraException(LoraError.Io, "cannot create " + dir + ": " + e.getMessage(), e);
+            throw new LoraException(
+                    LoraError.Io, "cannot create " + dir + ": " + e.getMessage(), e);
         }
     }
 
@@ -127,7 +147,8 @@ public final class ModelMerger {
         try {
             Files.copy(from, to, StandardCopyOption.REPLACE_EXISTING);
         } catch (IOException e) {
-            throw new LoraException(LoraError.Io, "cannot copy " + from + " to " + to + ": " + e.getMessage(), e);
+            throw new LoraException(
+                    LoraError.Io, "cannot copy " + from + " to " + to + ": " + e.getMessage(), e);
         }
     }
 }

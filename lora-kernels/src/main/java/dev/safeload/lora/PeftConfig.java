@@ -3,6 +3,7 @@ package dev.safeload.lora;
 import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -13,8 +14,8 @@ import java.util.regex.Pattern;
 import java.util.regex.PatternSyntaxException;
 
 /**
- * The fields of PEFT's {@code adapter_config.json} that change how an adapter is merged
- * (lora.md 1.2). Parsing is lenient like PEFT's (unknown fields ignored, missing fields take PEFT's
+ * The fields of PEFT's {@code adapter_config.json} that change how an adapter is merged (lora.md
+ * 1.2). Parsing is lenient like PEFT's (unknown fields ignored, missing fields take PEFT's
  * defaults), but features that change the tensor layout or cannot be merged are refused.
  *
  * @param peftType {@code LORA}; anything else is refused when parsing
@@ -59,7 +60,8 @@ public record PeftConfig(
 
     /** PEFT's defaults (r = 8, alpha = 8), used for adapters that come without a config. */
     public static PeftConfig defaults() {
-        return new PeftConfig("LORA", 8, 8, false, Map.of(), Map.of(), null, null, false, "none", false, false,
+        return new PeftConfig(
+                "LORA", 8, 8, false, Map.of(), Map.of(), null, null, false, "none", false, false,
                 List.of(), null);
     }
 
@@ -69,7 +71,10 @@ public record PeftConfig(
         try {
             root = JSON.readTree(json);
         } catch (JacksonException e) {
-            throw LoraException.of(LoraError.InvalidConfig, "%s is not valid JSON: %s", source,
+            throw LoraException.of(
+                    LoraError.InvalidConfig,
+                    "%s is not valid JSON: %s",
+                    source,
                     e.getOriginalMessage());
         }
         if (root == null || !root.isObject()) {
@@ -77,34 +82,58 @@ public record PeftConfig(
         }
         String type = text(root, "peft_type", "LORA", source);
         if (!"LORA".equals(type)) {
-            throw LoraException.of(LoraError.UnsupportedFormat,
-                    "%s: peft_type %s is not supported (only LORA; LoHa, LoKr, IA3, OFT... are different tuners)",
-                    source, type);
+            throw LoraException.of(
+                    LoraError.UnsupportedFormat,
+                    "%s: peft_type %s is not supported (only LORA; LoHa, LoKr, IA3, OFT... are"
+                            + " different tuners)",
+                    source,
+                    type);
         }
         refuseIfSet(root, "target_parameters", "LoRA on raw parameters (MoE experts)", source);
-        refuseIfSet(root, "alora_invocation_tokens", "activated LoRA (aLoRA), which cannot be merged", source);
+        refuseIfSet(
+                root,
+                "alora_invocation_tokens",
+                "activated LoRA (aLoRA), which cannot be merged",
+                source);
         refuseIfSet(root, "layer_replication", "layer replication", source);
         refuseIfSet(root, "trainable_token_indices", "trainable token deltas", source);
         if (root.path("use_qalora").asBoolean(false)) {
-            throw LoraException.of(LoraError.Unsupported, "%s: use_qalora (quantization-aware LoRA) is not supported",
+            throw LoraException.of(
+                    LoraError.Unsupported,
+                    "%s: use_qalora (quantization-aware LoRA) is not supported",
                     source);
         }
         int r = positiveInt(root.get("r"), 8, source + " r");
         double alpha = number(root.get("lora_alpha"), 8, source + " lora_alpha");
         Map<String, Integer> ranks = new LinkedHashMap<>();
         for (Map.Entry<String, JsonNode> e : object(root, "rank_pattern", source).entrySet()) {
-            ranks.put(checkedPattern(e.getKey(), source), positiveInt(e.getValue(), 0, source + " rank_pattern." + e.getKey()));
+            ranks.put(
+                    checkedPattern(e.getKey(), source),
+                    positiveInt(e.getValue(), 0, source + " rank_pattern." + e.getKey()));
         }
         Map<String, Double> alphas = new LinkedHashMap<>();
         for (Map.Entry<String, JsonNode> e : object(root, "alpha_pattern", source).entrySet()) {
-            alphas.put(checkedPattern(e.getKey(), source), number(e.getValue(), 0, source + " alpha_pattern." + e.getKey()));
+            alphas.put(
+                    checkedPattern(e.getKey(), source),
+                    number(e.getValue(), 0, source + " alpha_pattern." + e.getKey()));
         }
-        return new PeftConfig(type, r, alpha, root.path("use_rslora").asBoolean(false), ranks, alphas,
-                moduleSpec(root, "target_modules", source), moduleSpec(root, "exclude_modules", source),
-                root.path("fan_in_fan_out").asBoolean(false), text(root, "bias", "none", source),
-                root.path("lora_bias").asBoolean(false), root.path("use_dora").asBoolean(false),
+        return new PeftConfig(
+                type,
+                r,
+                alpha,
+                root.path("use_rslora").asBoolean(false),
+                ranks,
+                alphas,
+                moduleSpec(root, "target_modules", source),
+                moduleSpec(root, "exclude_modules", source),
+                root.path("fan_in_fan_out").asBoolean(false),
+                text(root, "bias", "none", source),
+                root.path("lora_bias").asBoolean(false),
+                root.path("use_dora").asBoolean(false),
                 stringList(root.get("modules_to_save"), source + " modules_to_save"),
-                root.path("base_model_name_or_path").isTextual() ? root.get("base_model_name_or_path").asText() : null);
+                root.path("base_model_name_or_path").isTextual()
+                        ? root.get("base_model_name_or_path").asText()
+                        : null);
     }
 
     /**
@@ -132,21 +161,25 @@ public record PeftConfig(
         return key == null ? loraAlpha : alphaPattern.get(key);
     }
 
-    /** {@code alpha / rank}, or {@code alpha / sqrt(rank)} with rsLoRA (PEFT layer.py update_layer). */
+    /**
+     * {@code alpha / rank}, or {@code alpha / sqrt(rank)} with rsLoRA (PEFT layer.py update_layer).
+     */
     public double scale(double alpha, int rank) {
         return useRslora ? alpha / Math.sqrt(rank) : alpha / rank;
     }
 
     /**
      * Whether {@code module} is a LoRA target by PEFT's {@code check_target_module_exists}: a list
-     * matches the exact name or a {@code .name} suffix, a string is a full-match regex,
-     * {@code all-linear} or no targets at all match everything; excluded modules never match.
+     * matches the exact name or a {@code .name} suffix, a string is a full-match regex, {@code
+     * all-linear} or no targets at all match everything; excluded modules never match.
      */
     public boolean targets(String module) {
         if (excludeModules != null && matchesSpec(excludeModules, module)) {
             return false;
         }
-        return targetModules == null || "all-linear".equals(targetModules) || matchesSpec(targetModules, module);
+        return targetModules == null
+                || "all-linear".equals(targetModules)
+                || matchesSpec(targetModules, module);
     }
 
     /** The target modules as text, for {@code lora inspect}. */
@@ -188,7 +221,11 @@ public record PeftConfig(
         List<String> out = new ArrayList<>();
         for (JsonNode item : node) {
             if (!item.isTextual()) {
-                throw LoraException.of(LoraError.InvalidConfig, "%s must be a list of strings, found %s", what, item);
+                throw LoraException.of(
+                        LoraError.InvalidConfig,
+                        "%s must be a list of strings, found %s",
+                        what,
+                        item);
             }
             out.add(item.asText());
         }
@@ -202,7 +239,8 @@ public record PeftConfig(
             return out;
         }
         if (!node.isObject()) {
-            throw LoraException.of(LoraError.InvalidConfig, "%s %s must be an object", source, field);
+            throw LoraException.of(
+                    LoraError.InvalidConfig, "%s %s must be an object", source, field);
         }
         node.properties().forEach(e -> out.put(e.getKey(), e.getValue()));
         return out;
@@ -214,7 +252,12 @@ public record PeftConfig(
             return fallback;
         }
         if (!node.isTextual()) {
-            throw LoraException.of(LoraError.InvalidConfig, "%s %s must be a string, found %s", source, field, node);
+            throw LoraException.of(
+                    LoraError.InvalidConfig,
+                    "%s %s must be a string, found %s",
+                    source,
+                    field,
+                    node);
         }
         return node.asText();
     }
@@ -223,8 +266,11 @@ public record PeftConfig(
         if (node == null || node.isNull()) {
             return fallback;
         }
-        if (!node.canConvertToExactIntegral() || node.asLong() <= 0 || node.asLong() > Integer.MAX_VALUE) {
-            throw LoraException.of(LoraError.InvalidConfig, "%s must be a positive integer, found %s", what, node);
+        if (!node.canConvertToExactIntegral()
+                || node.asLong() <= 0
+                || node.asLong() > Integer.MAX_VALUE) {
+            throw LoraException.of(
+                    LoraError.InvalidConfig, "%s must be a positive integer, found %s", what, node);
         }
         return node.asInt();
     }
@@ -234,17 +280,22 @@ public record PeftConfig(
             return fallback;
         }
         if (!node.isNumber() || !Double.isFinite(node.asDouble())) {
-            throw LoraException.of(LoraError.InvalidConfig, "%s must be a finite number, found %s", what, node);
+            throw LoraException.of(
+                    LoraError.InvalidConfig, "%s must be a finite number, found %s", what, node);
         }
         return node.asDouble();
     }
 
     private static void refuseIfSet(JsonNode root, String field, String feature, String source) {
         JsonNode node = root.get(field);
-        boolean set = node != null && !node.isNull() && !(node.isContainerNode() && node.isEmpty())
-                && !(node.isBoolean() && !node.asBoolean());
+        boolean set =
+                node != null
+                        && !node.isNull()
+                        && !(node.isContainerNode() && node.isEmpty())
+                        && !(node.isBoolean() && !node.asBoolean());
         if (set) {
-            throw LoraException.of(LoraError.Unsupported, "%s: %s (%s) is not supported", source, field, feature);
+            throw LoraException.of(
+                    LoraError.Unsupported, "%s: %s (%s) is not supported", source, field, feature);
         }
     }
 
@@ -257,7 +308,10 @@ public record PeftConfig(
             Pattern.compile(regex);
             return regex;
         } catch (PatternSyntaxException e) {
-            throw LoraException.of(LoraError.InvalidConfig, "%s is not a valid regex: %s", what,
+            throw LoraException.of(
+                    LoraError.InvalidConfig,
+                    "%s is not a valid regex: %s",
+                    what,
                     Objects.requireNonNullElse(e.getDescription(), regex));
         }
     }

@@ -40,8 +40,11 @@ public enum Precision {
      */
     public static Precision of(String dtype, String what) {
         if (!supports(dtype)) {
-            throw LoraException.of(LoraError.WrongDtype,
-                    "%s has dtype %s; LoRA needs F16, BF16 or F32", what, dtype);
+            throw LoraException.of(
+                    LoraError.WrongDtype,
+                    "%s has dtype %s; LoRA needs F16, BF16 or F32",
+                    what,
+                    dtype);
         }
         return valueOf(dtype.toUpperCase(Locale.ROOT));
     }

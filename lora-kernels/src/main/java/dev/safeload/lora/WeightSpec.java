@@ -35,7 +35,10 @@ public record WeightSpec(String name, String dtype, long[] shape) {
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof WeightSpec w && name.equals(w.name) && dtype.equals(w.dtype) && Arrays.equals(shape, w.shape);
+        return o instanceof WeightSpec w
+                && name.equals(w.name)
+                && dtype.equals(w.dtype)
+                && Arrays.equals(shape, w.shape);
     }
 
     @Override

@@ -6,18 +6,23 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.safeload.lora.internal.Numerics;
-import java.lang.foreign.MemorySegment;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
-import java.util.List;
-import java.util.Map;
+
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
-/** Serving without merging on the CPU: segments of mixed-rank adapters against an fp64 reference; LRU. */
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Serving without merging on the CPU: segments of mixed-rank adapters against an fp64 reference;
+ * LRU.
+ */
 class CpuAdapterPoolTest {
     static final String Q = "model.layers.0.self_attn.q_proj";
     static final int IN = 96;
@@ -35,16 +40,27 @@ class CpuAdapterPoolTest {
     }
 
     static List<WeightSpec> base(Precision p) {
-        return List.of(new WeightSpec(Q + ".weight", p.name(), new long[] {OUT, IN}),
-                new WeightSpec("model.layers.0.self_attn.k_proj.weight", p.name(), new long[] {OUT, IN}));
+        return List.of(
+                new WeightSpec(Q + ".weight", p.name(), new long[] {OUT, IN}),
+                new WeightSpec(
+                        "model.layers.0.self_attn.k_proj.weight", p.name(), new long[] {OUT, IN}));
     }
 
     static LoraAdapter adapter(Fixtures f, int r, double alpha, String module) {
-        return LoraAdapter.fromTensors(f.peftLinear(module, r, IN, OUT, Precision.F32), Fixtures.config(r, alpha, ""), Map.of(), "r" + r);
+        return LoraAdapter.fromTensors(
+                f.peftLinear(module, r, IN, OUT, Precision.F32),
+                Fixtures.config(r, alpha, ""),
+                Map.of(),
+                "r" + r);
     }
 
     /** fp64 reference: y + Σ_segments s·scale_m·(x·Aᵀ)·Bᵀ on the segment's rows. */
-    static double[] reference(float[] x, float[] y, int rows, List<Segment> segments, Map<String, LoraAdapter> adapters) {
+    static double[] reference(
+            float[] x,
+            float[] y,
+            int rows,
+            List<Segment> segments,
+            Map<String, LoraAdapter> adapters) {
         double[] ref = Fixtures.widen(y);
         for (Segment s : segments) {
             LoraModule m = adapters.get(s.adapterId()).module(Q);
@@ -77,13 +93,20 @@ class CpuAdapterPoolTest {
         int rows = 37;
         float[] x = f.values((long) rows * IN, 1, p);
         float[] y = f.values((long) rows * OUT, 1, p);
-        List<Segment> segments = List.of(new Segment("b", 0, 10, 1f), new Segment("a", 10, 1, 0.5f),
-                new Segment("k-only", 11, 5, 1f), new Segment("c", 20, 17, -2f)); // rows 16..19 have no adapter
+        List<Segment> segments =
+                List.of(
+                        new Segment("b", 0, 10, 1f),
+                        new Segment("a", 10, 1, 0.5f),
+                        new Segment("k-only", 11, 5, 1f),
+                        new Segment("c", 20, 17, -2f)); // rows 16..19 have no adapter
         MemorySegment yBytes = MemorySegment.ofArray(Numerics.encode(y, p));
         try (AdapterPool pool = backend.newAdapterPool(base(p), p, 1 << 20)) {
             adapters.forEach(pool::load);
-            pool.apply(Q + ".weight", new HostActivations(MemorySegment.ofArray(Numerics.encode(x, p)), p, rows, IN),
-                    new HostActivations(yBytes, p, rows, OUT), segments);
+            pool.apply(
+                    Q + ".weight",
+                    new HostActivations(MemorySegment.ofArray(Numerics.encode(x, p)), p, rows, IN),
+                    new HostActivations(yBytes, p, rows, OUT),
+                    segments);
         }
         double[] ref = reference(x, y, rows, segments, adapters);
         float[] got = Numerics.decode(yBytes, p);
@@ -99,14 +122,22 @@ class CpuAdapterPoolTest {
         Fixtures f = new Fixtures();
         LoraAdapter one = adapter(f, 8, 8, Q);
         long bytes = 8L * (IN + OUT) * Float.BYTES;
-        try (AdapterPool pool = backend.newAdapterPool(base(Precision.F32), Precision.F32, 3 * bytes)) {
+        try (AdapterPool pool =
+                backend.newAdapterPool(base(Precision.F32), Precision.F32, 3 * bytes)) {
             pool.load("a", one);
             pool.load("b", adapter(f, 8, 8, Q));
             pool.load("c", adapter(f, 8, 8, Q));
             assertEquals(3 * bytes, pool.usedBytes());
-            HostActivations x = new HostActivations(MemorySegment.ofArray(new float[IN]), Precision.F32, 1, IN);
-            HostActivations y = new HostActivations(MemorySegment.ofArray(new float[OUT]), Precision.F32, 1, OUT);
-            pool.apply(Q + ".weight", x, y, List.of(new Segment("a", 0, 1, 1f))); // a is now most recent
+            HostActivations x =
+                    new HostActivations(MemorySegment.ofArray(new float[IN]), Precision.F32, 1, IN);
+            HostActivations y =
+                    new HostActivations(
+                            MemorySegment.ofArray(new float[OUT]), Precision.F32, 1, OUT);
+            pool.apply(
+                    Q + ".weight",
+                    x,
+                    y,
+                    List.of(new Segment("a", 0, 1, 1f))); // a is now most recent
             pool.load("d", adapter(f, 8, 8, Q));
             assertEquals(List.of("c", "a", "d"), pool.loaded(), "b was least recently used");
             pool.load("big", adapter(f, 16, 16, Q)); // needs two slots: evicts c and a
@@ -114,10 +145,19 @@ class CpuAdapterPoolTest {
             assertTrue(pool.unload("d"));
             assertFalse(pool.unload("d"));
             assertEquals(2 * bytes, pool.usedBytes());
-            LoraException e = assertThrows(LoraException.class,
-                    () -> pool.apply(Q + ".weight", x, y, List.of(new Segment("a", 0, 1, 1f))));
+            LoraException e =
+                    assertThrows(
+                            LoraException.class,
+                            () ->
+                                    pool.apply(
+                                            Q + ".weight",
+                                            x,
+                                            y,
+                                            List.of(new Segment("a", 0, 1, 1f))));
             assertEquals(LoraError.AdapterNotLoaded, e.kind());
-            LoraException tooBig = assertThrows(LoraException.class, () -> pool.load("huge", adapter(f, 64, 64, Q)));
+            LoraException tooBig =
+                    assertThrows(
+                            LoraException.class, () -> pool.load("huge", adapter(f, 64, 64, Q)));
             assertEquals(LoraError.AdapterNotLoaded, tooBig.kind());
             assertEquals(List.of("big"), pool.loaded(), "a refused load leaves the pool as it was");
         }
@@ -126,24 +166,62 @@ class CpuAdapterPoolTest {
     @Test
     void badBatchesAndUnservableAdaptersAreRefused() {
         Fixtures f = new Fixtures();
-        try (AdapterPool pool = backend.newAdapterPool(base(Precision.F16), Precision.F16, 1 << 20)) {
+        try (AdapterPool pool =
+                backend.newAdapterPool(base(Precision.F16), Precision.F16, 1 << 20)) {
             pool.load("a", adapter(f, 4, 4, Q));
-            HostActivations x = new HostActivations(MemorySegment.ofArray(new short[4 * IN]), Precision.F16, 4, IN);
-            HostActivations y = new HostActivations(MemorySegment.ofArray(new short[4 * OUT]), Precision.F16, 4, OUT);
-            HostActivations wrong = new HostActivations(MemorySegment.ofArray(new short[4 * IN]), Precision.F16, 4, IN);
-            assertThrows(IllegalArgumentException.class,
-                    () -> pool.apply(Q + ".weight", x, y, List.of(new Segment("a", 0, 3, 1f), new Segment("a", 2, 2, 1f))));
-            assertThrows(IllegalArgumentException.class, () -> pool.apply(Q + ".weight", x, y, List.of(new Segment("a", 2, 3, 1f))));
-            LoraException e = assertThrows(LoraException.class,
-                    () -> pool.apply(Q + ".weight", x, wrong, List.of(new Segment("a", 0, 4, 1f))));
+            HostActivations x =
+                    new HostActivations(
+                            MemorySegment.ofArray(new short[4 * IN]), Precision.F16, 4, IN);
+            HostActivations y =
+                    new HostActivations(
+                            MemorySegment.ofArray(new short[4 * OUT]), Precision.F16, 4, OUT);
+            HostActivations wrong =
+                    new HostActivations(
+                            MemorySegment.ofArray(new short[4 * IN]), Precision.F16, 4, IN);
+            assertThrows(
+                    IllegalArgumentException.class,
+                    () ->
+                            pool.apply(
+                                    Q + ".weight",
+                                    x,
+                                    y,
+                                    List.of(
+                                            new Segment("a", 0, 3, 1f),
+                                            new Segment("a", 2, 2, 1f))));
+            assertThrows(
+                    IllegalArgumentException.class,
+                    () -> pool.apply(Q + ".weight", x, y, List.of(new Segment("a", 2, 3, 1f))));
+            LoraException e =
+                    assertThrows(
+                            LoraException.class,
+                            () ->
+                                    pool.apply(
+                                            Q + ".weight",
+                                            x,
+                                            wrong,
+                                            List.of(new Segment("a", 0, 4, 1f))));
             assertEquals(LoraError.ShapeMismatch, e.kind());
-            Map<String, AdapterTensor> dora = new LinkedHashMap<>(f.peftLinear(Q, 2, IN, OUT, Precision.F32));
-            dora.put("base_model.model." + Q + ".lora_magnitude_vector", f.tensor(Precision.F32, 1, OUT));
+            Map<String, AdapterTensor> dora =
+                    new LinkedHashMap<>(f.peftLinear(Q, 2, IN, OUT, Precision.F32));
+            dora.put(
+                    "base_model.model." + Q + ".lora_magnitude_vector",
+                    f.tensor(Precision.F32, 1, OUT));
             LoraAdapter d = LoraAdapter.fromTensors(dora, null, Map.of(), "dora");
-            assertEquals(LoraError.Unsupported, assertThrows(LoraException.class, () -> pool.load("d", d)).kind());
-            List<WeightSpec> misfit = new ArrayList<>(List.of(new WeightSpec(Q + ".weight", "F16", new long[] {OUT, IN + 1})));
+            assertEquals(
+                    LoraError.Unsupported,
+                    assertThrows(LoraException.class, () -> pool.load("d", d)).kind());
+            List<WeightSpec> misfit =
+                    new ArrayList<>(
+                            List.of(
+                                    new WeightSpec(
+                                            Q + ".weight", "F16", new long[] {OUT, IN + 1})));
             try (AdapterPool other = backend.newAdapterPool(misfit, Precision.F16, 1 << 20)) {
-                assertEquals(LoraError.ShapeMismatch, assertThrows(LoraException.class, () -> other.load("a", adapter(f, 2, 2, Q))).kind());
+                assertEquals(
+                        LoraError.ShapeMismatch,
+                        assertThrows(
+                                        LoraException.class,
+                                        () -> other.load("a", adapter(f, 2, 2, Q)))
+                                .kind());
             }
         }
     }

@@ -7,17 +7,21 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.safeload.lora.internal.Numerics;
-import java.lang.foreign.MemorySegment;
-import java.util.LinkedHashMap;
-import java.util.List;
-import java.util.Map;
+
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
-/** Every merge variant on the CPU backend against an fp64 reference, with fresh random data per run. */
+import java.lang.foreign.MemorySegment;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Every merge variant on the CPU backend against an fp64 reference, with fresh random data per run.
+ */
 class CpuMergeTest {
     private static CpuLoraBackend backend;
 
@@ -48,8 +52,11 @@ class CpuMergeTest {
     static void assertClose(float[] got, double[] ref, Precision p, Fixtures f, String what) {
         double rel = Fixtures.relativeError(got, ref);
         double max = Fixtures.maxError(got, ref);
-        assertTrue(rel < Fixtures.tolerance(p), what + " " + p + ": relative error " + rel + f.seedText());
-        assertTrue(max < Fixtures.tolerance(p), what + " " + p + ": max error " + max + f.seedText());
+        assertTrue(
+                rel < Fixtures.tolerance(p),
+                what + " " + p + ": relative error " + rel + f.seedText());
+        assertTrue(
+                max < Fixtures.tolerance(p), what + " " + p + ": max error " + max + f.seedText());
     }
 
     @ParameterizedTest
@@ -61,8 +68,12 @@ class CpuMergeTest {
         int r = 1 + f.random.nextInt(16);
         String module = "model.layers.0.self_attn.q_proj";
         Fixtures.Weight w = f.weight(module + ".weight", p, out, in);
-        LoraAdapter adapter = LoraAdapter.fromTensors(f.peftLinear(module, r, in, out, Precision.F32),
-                Fixtures.config(r, 2 * r, "\"target_modules\": [\"q_proj\"]"), Map.of(), "a");
+        LoraAdapter adapter =
+                LoraAdapter.fromTensors(
+                        f.peftLinear(module, r, in, out, Precision.F32),
+                        Fixtures.config(r, 2 * r, "\"target_modules\": [\"q_proj\"]"),
+                        Map.of(),
+                        "a");
         MergePlan plan = MergePlan.of(List.of(w.spec()), adapter, 1.0);
         double[] ref = Fixtures.widen(w.values());
         Fixtures.add(ref, Fixtures.delta(adapter.modules().getFirst(), 2.0));
@@ -78,11 +89,21 @@ class CpuMergeTest {
         String module = "transformer.h.0.attn.c_attn";
         // GPT-2 checkpoints name it without "transformer."; the resolver strips leading components.
         Fixtures.Weight w = f.weight("h.0.attn.c_attn.weight", p, in, out);
-        LoraAdapter adapter = LoraAdapter.fromTensors(f.peftLinear(module, r, in, out, p),
-                Fixtures.config(r, 8, "\"fan_in_fan_out\": true, \"target_modules\": [\"c_attn\"]"), Map.of(), "gpt2");
+        LoraAdapter adapter =
+                LoraAdapter.fromTensors(
+                        f.peftLinear(module, r, in, out, p),
+                        Fixtures.config(
+                                r, 8, "\"fan_in_fan_out\": true, \"target_modules\": [\"c_attn\"]"),
+                        Map.of(),
+                        "gpt2");
         double[] ref = Fixtures.widen(w.values());
         Fixtures.add(ref, Fixtures.delta(adapter.modules().getFirst(), 2.0));
-        assertClose(merged(w, MergePlan.of(List.of(w.spec()), adapter, 1.0)), ref, p, f, "fan_in_fan_out");
+        assertClose(
+                merged(w, MergePlan.of(List.of(w.spec()), adapter, 1.0)),
+                ref,
+                p,
+                f,
+                "fan_in_fan_out");
     }
 
     @ParameterizedTest
@@ -94,12 +115,14 @@ class CpuMergeTest {
         Map<String, AdapterTensor> t = new LinkedHashMap<>();
         t.put("base_model.model.model.embed_tokens.lora_embedding_A", f.tensor(p, 0.1, r, num));
         t.put("base_model.model.model.embed_tokens.lora_embedding_B", f.tensor(p, 0.1, dim, r));
-        LoraAdapter adapter = LoraAdapter.fromTensors(t, Fixtures.config(r, 4, ""), Map.of(), "emb");
+        LoraAdapter adapter =
+                LoraAdapter.fromTensors(t, Fixtures.config(r, 4, ""), Map.of(), "emb");
         LoraModule m = adapter.modules().getFirst();
         assertEquals(LayerKind.EMBEDDING, m.kind());
         double[] ref = Fixtures.widen(w.values());
         Fixtures.add(ref, Fixtures.delta(m, 0.5));
-        assertClose(merged(w, MergePlan.of(List.of(w.spec()), adapter, 1.0)), ref, p, f, "embedding");
+        assertClose(
+                merged(w, MergePlan.of(List.of(w.spec()), adapter, 1.0)), ref, p, f, "embedding");
     }
 
     @ParameterizedTest
@@ -111,12 +134,14 @@ class CpuMergeTest {
         Map<String, AdapterTensor> t = new LinkedHashMap<>();
         t.put("base_model.model.unet.conv_in.lora_A.weight", f.tensor(p, 0.1, r, in, 3, 3));
         t.put("base_model.model.unet.conv_in.lora_B.weight", f.tensor(p, 0.1, out, r, 1, 1));
-        LoraAdapter adapter = LoraAdapter.fromTensors(t, Fixtures.config(r, 3, ""), Map.of(), "conv");
+        LoraAdapter adapter =
+                LoraAdapter.fromTensors(t, Fixtures.config(r, 3, ""), Map.of(), "conv");
         LoraModule m = adapter.modules().getFirst();
         assertEquals(LayerKind.CONV, m.kind());
         double[] ref = Fixtures.widen(w.values());
         Fixtures.add(ref, Fixtures.delta(m, 1.0));
-        assertClose(merged(w, MergePlan.of(List.of(w.spec()), adapter, 1.0)), ref, p, f, "conv 3x3");
+        assertClose(
+                merged(w, MergePlan.of(List.of(w.spec()), adapter, 1.0)), ref, p, f, "conv 3x3");
     }
 
     @ParameterizedTest
@@ -126,21 +151,37 @@ class CpuMergeTest {
         int in = 40, out = 24, r = 4;
         for (boolean fanInFanOut : new boolean[] {false, true}) {
             String module = "model.layers.1.mlp.down_proj";
-            Fixtures.Weight w = fanInFanOut ? f.weight(module + ".weight", p, in, out) : f.weight(module + ".weight", p, out, in);
+            Fixtures.Weight w =
+                    fanInFanOut
+                            ? f.weight(module + ".weight", p, in, out)
+                            : f.weight(module + ".weight", p, out, in);
             Map<String, AdapterTensor> t = f.peftLinear(module, r, in, out, p);
             float[] magnitude = new float[out];
             for (int o = 0; o < out; o++) {
                 magnitude[o] = (float) (0.1 + f.random.nextDouble() * 0.2);
             }
-            t.put("base_model.model." + module + ".lora_magnitude_vector", new AdapterTensor("F32", new long[] {out}, magnitude));
-            LoraAdapter adapter = LoraAdapter.fromTensors(t,
-                    Fixtures.config(r, 8, "\"use_dora\": true, \"fan_in_fan_out\": " + fanInFanOut), Map.of(), "dora");
+            t.put(
+                    "base_model.model." + module + ".lora_magnitude_vector",
+                    new AdapterTensor("F32", new long[] {out}, magnitude));
+            LoraAdapter adapter =
+                    LoraAdapter.fromTensors(
+                            t,
+                            Fixtures.config(
+                                    r, 8, "\"use_dora\": true, \"fan_in_fan_out\": " + fanInFanOut),
+                            Map.of(),
+                            "dora");
             LoraModule m = adapter.modules().getFirst();
             assertTrue(m.dora());
             double[] ref = Fixtures.widen(w.values());
             Fixtures.add(ref, Fixtures.delta(m, 2.0));
-            Fixtures.dora(ref, fanInFanOut ? in : out, fanInFanOut ? out : in, !fanInFanOut, magnitude);
-            assertClose(merged(w, MergePlan.of(List.of(w.spec()), adapter, 1.0)), ref, p, f, "DoRA fan_in_fan_out=" + fanInFanOut);
+            Fixtures.dora(
+                    ref, fanInFanOut ? in : out, fanInFanOut ? out : in, !fanInFanOut, magnitude);
+            assertClose(
+                    merged(w, MergePlan.of(List.of(w.spec()), adapter, 1.0)),
+                    ref,
+                    p,
+                    f,
+                    "DoRA fan_in_fan_out=" + fanInFanOut);
         }
     }
 
@@ -150,16 +191,30 @@ class CpuMergeTest {
         Precision p = Precision.F32;
         Fixtures.Weight q = f.weight("model.layers.0.self_attn.q_proj.weight", p, 32, 32);
         Fixtures.Weight v = f.weight("model.layers.0.self_attn.v_proj.weight", p, 32, 32);
-        Map<String, AdapterTensor> t = new LinkedHashMap<>(f.peftLinear("model.layers.0.self_attn.q_proj", 4, 32, 32, p));
+        Map<String, AdapterTensor> t =
+                new LinkedHashMap<>(f.peftLinear("model.layers.0.self_attn.q_proj", 4, 32, 32, p));
         t.putAll(f.peftLinear("model.layers.0.self_attn.v_proj", 16, 32, 32, p));
-        LoraAdapter adapter = LoraAdapter.fromTensors(t, Fixtures.config(4, 8,
-                "\"use_rslora\": true, \"rank_pattern\": {\"v_proj\": 16}, \"alpha_pattern\": {\"layers\\\\.0\\\\.self_attn\\\\.v_proj\": 32}"),
-                Map.of(), "rs");
-        assertEquals(8 / Math.sqrt(4), adapter.module("model.layers.0.self_attn.q_proj").scale(), 1e-12);
-        assertEquals(32 / Math.sqrt(16), adapter.module("model.layers.0.self_attn.v_proj").scale(), 1e-12);
+        LoraAdapter adapter =
+                LoraAdapter.fromTensors(
+                        t,
+                        Fixtures.config(
+                                4,
+                                8,
+                                "\"use_rslora\": true, \"rank_pattern\": {\"v_proj\": 16},"
+                                        + " \"alpha_pattern\":"
+                                        + " {\"layers\\\\.0\\\\.self_attn\\\\.v_proj\": 32}"),
+                        Map.of(),
+                        "rs");
+        assertEquals(
+                8 / Math.sqrt(4), adapter.module("model.layers.0.self_attn.q_proj").scale(), 1e-12);
+        assertEquals(
+                32 / Math.sqrt(16),
+                adapter.module("model.layers.0.self_attn.v_proj").scale(),
+                1e-12);
         MergePlan plan = MergePlan.of(List.of(q.spec(), v.spec()), adapter, 0.5);
         double[] refV = Fixtures.widen(v.values());
-        Fixtures.add(refV, Fixtures.delta(adapter.module("model.layers.0.self_attn.v_proj"), 0.5 * 8));
+        Fixtures.add(
+                refV, Fixtures.delta(adapter.module("model.layers.0.self_attn.v_proj"), 0.5 * 8));
         assertClose(merged(v, plan), refV, p, f, "alpha_pattern");
     }
 
@@ -170,14 +225,30 @@ class CpuMergeTest {
         int in = 48, out = 56;
         String module = "model.layers.3.mlp.up_proj";
         Fixtures.Weight w = f.weight(module + ".weight", p, out, in);
-        LoraAdapter a = LoraAdapter.fromTensors(f.peftLinear(module, 8, in, out, p), Fixtures.config(8, 16, ""), Map.of(), "a");
-        LoraAdapter b = LoraAdapter.fromTensors(f.peftLinear(module, 2, in, out, p), Fixtures.config(2, 1, ""), Map.of(), "b");
+        LoraAdapter a =
+                LoraAdapter.fromTensors(
+                        f.peftLinear(module, 8, in, out, p),
+                        Fixtures.config(8, 16, ""),
+                        Map.of(),
+                        "a");
+        LoraAdapter b =
+                LoraAdapter.fromTensors(
+                        f.peftLinear(module, 2, in, out, p),
+                        Fixtures.config(2, 1, ""),
+                        Map.of(),
+                        "b");
         Map<String, AdapterTensor> k = new LinkedHashMap<>();
         k.put("lora_te_model_layers_3_mlp_up_proj.lora_down.weight", f.tensor(p, 0.05, 4, in));
         k.put("lora_te_model_layers_3_mlp_up_proj.lora_up.weight", f.tensor(p, 0.05, out, 4));
         k.put("lora_te_model_layers_3_mlp_up_proj.alpha", Fixtures.scalar(2));
         LoraAdapter c = LoraAdapter.fromTensors(k, null, Map.of(), "kohya");
-        MergePlan plan = MergePlan.builder(List.of(w.spec())).add(a, 0.7).add(b, -1.3).add(c, 2.0).globalScale(0.8).build();
+        MergePlan plan =
+                MergePlan.builder(List.of(w.spec()))
+                        .add(a, 0.7)
+                        .add(b, -1.3)
+                        .add(c, 2.0)
+                        .globalScale(0.8)
+                        .build();
         MergeTarget target = plan.target(w.spec().name());
         assertTrue(target.isSingleGemm(), "plain adapters fold into one step");
         assertEquals(14, target.steps().getFirst().k());
@@ -197,7 +268,9 @@ class CpuMergeTest {
                 // 2^-133 for BF16 (its subnormals share F32's exponent range).
                 float minSpacing = p == Precision.F16 ? 0x1p-24f : 0x1p-133f;
                 float ulp = Math.max(Math.scalb(Math.ulp(expect), shift), minSpacing);
-                assertTrue(Math.abs(got[i] - expect) <= ulp, "element " + i + ": " + got[i] + " vs " + expect + f.seedText());
+                assertTrue(
+                        Math.abs(got[i] - expect) <= ulp,
+                        "element " + i + ": " + got[i] + " vs " + expect + f.seedText());
             }
         }
     }
@@ -212,7 +285,9 @@ class CpuMergeTest {
         Map<String, AdapterTensor> t = f.peftLinear(module, 2, 12, 20, p);
         AdapterTensor upBias = f.tensor(Precision.F32, 0.1, 20);
         t.put("base_model.model." + module + ".lora_B.bias", upBias);
-        LoraAdapter adapter = LoraAdapter.fromTensors(t, Fixtures.config(2, 4, "\"lora_bias\": true"), Map.of(), "bias");
+        LoraAdapter adapter =
+                LoraAdapter.fromTensors(
+                        t, Fixtures.config(2, 4, "\"lora_bias\": true"), Map.of(), "bias");
         MergePlan plan = MergePlan.of(List.of(w.spec(), bias.spec()), adapter, 1.0);
         double[] ref = Fixtures.widen(bias.values());
         for (int i = 0; i < ref.length; i++) {
@@ -224,12 +299,26 @@ class CpuMergeTest {
     @Test
     void modulesToSaveReplaceTheBaseTensor() {
         Fixtures f = new Fixtures();
-        Map<String, AdapterTensor> t = f.peftLinear("model.layers.0.self_attn.q_proj", 2, 8, 8, Precision.F32);
+        Map<String, AdapterTensor> t =
+                f.peftLinear("model.layers.0.self_attn.q_proj", 2, 8, 8, Precision.F32);
         AdapterTensor head = f.tensor(Precision.F32, 1, 3, 8);
         t.put("base_model.model.score.modules_to_save.default.weight", head);
-        LoraAdapter adapter = LoraAdapter.fromTensors(t, Fixtures.config(2, 2, "\"modules_to_save\": [\"score\"]"), Map.of(), "cls");
-        MergePlan plan = MergePlan.of(List.of(new WeightSpec("model.layers.0.self_attn.q_proj.weight", "F16", new long[] {8, 8}),
-                new WeightSpec("score.weight", "F16", new long[] {3, 8})), adapter, 1.0);
+        LoraAdapter adapter =
+                LoraAdapter.fromTensors(
+                        t,
+                        Fixtures.config(2, 2, "\"modules_to_save\": [\"score\"]"),
+                        Map.of(),
+                        "cls");
+        MergePlan plan =
+                MergePlan.of(
+                        List.of(
+                                new WeightSpec(
+                                        "model.layers.0.self_attn.q_proj.weight",
+                                        "F16",
+                                        new long[] {8, 8}),
+                                new WeightSpec("score.weight", "F16", new long[] {3, 8})),
+                        adapter,
+                        1.0);
         assertEquals(List.of("score.weight"), List.copyOf(plan.replacements().keySet()));
         assertArrayEquals(head.values(), plan.replacements().get("score.weight").values());
     }
@@ -240,15 +329,23 @@ class CpuMergeTest {
         Fixtures f = new Fixtures();
         String module = "model.layers.0.self_attn.o_proj";
         Fixtures.Weight w = f.weight(module + ".weight", p, 64, 64);
-        LoraAdapter adapter = LoraAdapter.fromTensors(f.peftLinear(module, 8, 64, 64, p), Fixtures.config(8, 16, ""), Map.of(), "u");
+        LoraAdapter adapter =
+                LoraAdapter.fromTensors(
+                        f.peftLinear(module, 8, 64, 64, p),
+                        Fixtures.config(8, 16, ""),
+                        Map.of(),
+                        "u");
         MergePlan plan = MergePlan.of(List.of(w.spec()), adapter, 1.0);
         byte[] original = w.bytes().toArray(java.lang.foreign.ValueLayout.JAVA_BYTE);
         try (WeightBuffer buf = backend.load(w.spec(), w.bytes())) {
             try (LoraMerger merger = new LoraMerger(backend, plan, true)) {
                 merger.merge(Map.of(w.spec().name(), buf));
-                assertFalse(java.util.Arrays.equals(original, bytes(buf)), "merge changed nothing" + f.seedText());
+                assertFalse(
+                        java.util.Arrays.equals(original, bytes(buf)),
+                        "merge changed nothing" + f.seedText());
                 merger.unmerge();
-                assertArrayEquals(original, bytes(buf), "kept-copy unmerge must be bit-exact" + f.seedText());
+                assertArrayEquals(
+                        original, bytes(buf), "kept-copy unmerge must be bit-exact" + f.seedText());
             }
             try (LoraMerger merger = new LoraMerger(backend, plan, false)) {
                 merger.merge(Map.of(w.spec().name(), buf));
@@ -266,12 +363,19 @@ class CpuMergeTest {
         String module = "m.lin";
         Fixtures.Weight w = f.weight(module + ".weight", Precision.F16, 4, 4);
         Map<String, AdapterTensor> t = f.peftLinear(module, 1, 4, 4, Precision.F16);
-        t.put("base_model.model." + module + ".lora_magnitude_vector", f.tensor(Precision.F32, 1, 4));
-        LoraAdapter adapter = LoraAdapter.fromTensors(t, Fixtures.config(1, 1, "\"use_dora\": true"), Map.of(), "dora");
+        t.put(
+                "base_model.model." + module + ".lora_magnitude_vector",
+                f.tensor(Precision.F32, 1, 4));
+        LoraAdapter adapter =
+                LoraAdapter.fromTensors(
+                        t, Fixtures.config(1, 1, "\"use_dora\": true"), Map.of(), "dora");
         MergePlan plan = MergePlan.of(List.of(w.spec()), adapter, 1.0);
         try (WeightBuffer buf = backend.load(w.spec(), w.bytes())) {
             backend.merge(buf, plan.target(w.spec().name()));
-            LoraException e = assertThrows(LoraException.class, () -> backend.unmerge(buf, plan.target(w.spec().name())));
+            LoraException e =
+                    assertThrows(
+                            LoraException.class,
+                            () -> backend.unmerge(buf, plan.target(w.spec().name())));
             assertEquals(LoraError.Unsupported, e.kind());
             assertTrue(e.getMessage().contains("m.lin.weight"), e.getMessage());
         }
@@ -282,15 +386,23 @@ class CpuMergeTest {
         Fixtures f = new Fixtures();
         String module = "x.proj";
         Fixtures.Weight w = f.weight(module + ".weight", Precision.BF16, 333, 129);
-        LoraAdapter adapter = LoraAdapter.fromTensors(f.peftLinear(module, 16, 129, 333, Precision.F32), Fixtures.config(16, 32, ""),
-                Map.of(), "t");
+        LoraAdapter adapter =
+                LoraAdapter.fromTensors(
+                        f.peftLinear(module, 16, 129, 333, Precision.F32),
+                        Fixtures.config(16, 32, ""),
+                        Map.of(),
+                        "t");
         MergePlan plan = MergePlan.of(List.of(w.spec()), adapter, 1.0);
         float[] multi = merged(w, plan);
-        try (CpuLoraBackend one = new CpuLoraBackend(1); WeightBuffer buf = one.load(w.spec(), w.bytes())) {
+        try (CpuLoraBackend one = new CpuLoraBackend(1);
+                WeightBuffer buf = one.load(w.spec(), w.bytes())) {
             one.merge(buf, plan.target(w.spec().name()));
             byte[] out = new byte[Math.toIntExact(buf.byteSize())];
             one.read(buf, MemorySegment.ofArray(out));
-            assertArrayEquals(multi, Numerics.decode(MemorySegment.ofArray(out), Precision.BF16), f.seedText());
+            assertArrayEquals(
+                    multi,
+                    Numerics.decode(MemorySegment.ofArray(out), Precision.BF16),
+                    f.seedText());
         }
     }
 

@@ -1,6 +1,7 @@
 package dev.safeload.lora;
 
 import dev.safeload.lora.internal.Numerics;
+
 import java.lang.foreign.MemorySegment;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -26,7 +27,10 @@ final class Fixtures {
         return " [seed=" + seed + "L]";
     }
 
-    /** Gaussian values scaled by {@code std}, already rounded to {@code dtype} so files hold them exactly. */
+    /**
+     * Gaussian values scaled by {@code std}, already rounded to {@code dtype} so files hold them
+     * exactly.
+     */
     float[] values(long n, double std, Precision dtype) {
         float[] v = new float[Math.toIntExact(n)];
         for (int i = 0; i < v.length; i++) {
@@ -62,11 +66,15 @@ final class Fixtures {
 
     Weight weight(String name, Precision dtype, long... shape) {
         float[] v = values(count(shape), 0.02, dtype);
-        return new Weight(new WeightSpec(name, dtype.name(), shape), v, MemorySegment.ofArray(Numerics.encode(v, dtype)));
+        return new Weight(
+                new WeightSpec(name, dtype.name(), shape),
+                v,
+                MemorySegment.ofArray(Numerics.encode(v, dtype)));
     }
 
     /** PEFT keys for a linear module {@code base_model.model.<module>.lora_A/B.weight}. */
-    Map<String, AdapterTensor> peftLinear(String module, int r, long in, long out, Precision dtype) {
+    Map<String, AdapterTensor> peftLinear(
+            String module, int r, long in, long out, Precision dtype) {
         Map<String, AdapterTensor> m = new LinkedHashMap<>();
         m.put("base_model.model." + module + ".lora_A.weight", tensor(dtype, 0.05, r, in));
         m.put("base_model.model." + module + ".lora_B.weight", tensor(dtype, 0.05, out, r));
@@ -74,8 +82,12 @@ final class Fixtures {
     }
 
     static String config(int r, double alpha, String extra) {
-        return "{\"peft_type\": \"LORA\", \"r\": " + r + ", \"lora_alpha\": " + alpha
-                + (extra.isEmpty() ? "" : ", " + extra) + "}";
+        return "{\"peft_type\": \"LORA\", \"r\": "
+                + r
+                + ", \"lora_alpha\": "
+                + alpha
+                + (extra.isEmpty() ? "" : ", " + extra)
+                + "}";
     }
 
     /**
@@ -152,7 +164,9 @@ final class Fixtures {
         return Math.sqrt(num / den);
     }
 
-    /** Largest |got − ref| over max |ref|: catches a single wrong element that the norm would hide. */
+    /**
+     * Largest |got − ref| over max |ref|: catches a single wrong element that the norm would hide.
+     */
     static double maxError(float[] got, double[] ref) {
         double err = 0;
         double max = 0;

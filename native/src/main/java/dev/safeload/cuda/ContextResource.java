@@ -1,6 +1,7 @@
 package dev.safeload.cuda;
 
 import dev.safeload.cuda.internal.ResourceTracker;
+
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**

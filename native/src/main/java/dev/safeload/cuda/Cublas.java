@@ -1,15 +1,16 @@
 package dev.safeload.cuda;
 
 import dev.safeload.cuda.internal.CublasLibrary;
+
 import java.util.Locale;
 import java.util.Optional;
 
 /**
  * cuBLAS, bound through java.lang.foreign so that one jar works with CUDA 12 and CUDA 13 installs:
  * it opens {@code libcublas.so.13}, then {@code libcublas.so.12}, or the library named by the
- * system property {@code safeload.cublas.library} or the environment variable
- * {@code SAFELOAD_CUBLAS_LIBRARY} (a file name the dynamic loader can find, or a path). Statuses
- * become {@link CudaException}s named after {@code cublasStatus_t}.
+ * system property {@code safeload.cublas.library} or the environment variable {@code
+ * SAFELOAD_CUBLAS_LIBRARY} (a file name the dynamic loader can find, or a path). Statuses become
+ * {@link CudaException}s named after {@code cublasStatus_t}.
  *
  * {@snippet :
  * try (CudaStream stream = context.createStream();
@@ -40,10 +41,21 @@ public final class Cublas {
         return isAvailable() ? Optional.empty() : Optional.of(Holder.LOADED.problem());
     }
 
-    /** The loaded library; a {@link CudaException} of kind {@link CudaError#CUBLAS_UNAVAILABLE} says why not. */
+    /**
+     * The loaded library; a {@link CudaException} of kind {@link CudaError#CUBLAS_UNAVAILABLE} says
+     * why not.
+     */
     public static Cublas load() {
-        return new Cublas(Holder.LOADED.library().orElseThrow(() -> new CudaException(CudaError.CUBLAS_UNAVAILABLE,
-                "dlopen(libcublas)", Holder.LOADED.problem(), null)));
+        return new Cublas(
+                Holder.LOADED
+                        .library()
+                        .orElseThrow(
+                                () ->
+                                        new CudaException(
+                                                CudaError.CUBLAS_UNAVAILABLE,
+                                                "dlopen(libcublas)",
+                                                Holder.LOADED.problem(),
+                                                null)));
     }
 
     /** The name or path the library was opened by. */
@@ -53,7 +65,12 @@ public final class Cublas {
 
     /** The library's version, for example {@code 13.0.2}. */
     public String version() {
-        return String.format(Locale.ROOT, "%d.%d.%d", library.property(0), library.property(1), library.property(2));
+        return String.format(
+                Locale.ROOT,
+                "%d.%d.%d",
+                library.property(0),
+                library.property(1),
+                library.property(2));
     }
 
     /** Whether {@link CublasHandle#gemmGroupedBatchedEx} is available (cuBLAS 12.5 and later). */

@@ -7,6 +7,7 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_SHORT;
 
 import dev.safeload.cuda.internal.CublasLibrary;
+
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.List;
@@ -61,45 +62,156 @@ public final class CublasHandle extends ContextResource {
         this.stream = stream;
     }
 
-    /** {@code cublasSetMathMode}: 0 default, 1 tensor op (deprecated), 2 pedantic, 3 TF32, 16 no reduced-precision reduction. */
+    /**
+     * {@code cublasSetMathMode}: 0 default, 1 tensor op (deprecated), 2 pedantic, 3 TF32, 16 no
+     * reduced-precision reduction.
+     */
     public void setMathMode(int mode) {
         bind();
         library.setMathMode(handle, mode);
     }
 
     /** {@code C = alpha·op(A)·op(B) + beta·C} with C m×n (column-major), op(A) m×k, op(B) k×n. */
-    public void gemmEx(CublasOperation transa, CublasOperation transb, int m, int n, int k, double alpha,
-            DeviceMatrix a, DeviceMatrix b, double beta, DeviceMatrix c, CublasComputeType computeType) {
-        checkOperand("A", a, transa == CublasOperation.N ? m : k, transa == CublasOperation.N ? k : m, 0, 1);
-        checkOperand("B", b, transb == CublasOperation.N ? k : n, transb == CublasOperation.N ? n : k, 0, 1);
+    public void gemmEx(
+            CublasOperation transa,
+            CublasOperation transb,
+            int m,
+            int n,
+            int k,
+            double alpha,
+            DeviceMatrix a,
+            DeviceMatrix b,
+            double beta,
+            DeviceMatrix c,
+            CublasComputeType computeType) {
+        checkOperand(
+                "A",
+                a,
+                transa == CublasOperation.N ? m : k,
+                transa == CublasOperation.N ? k : m,
+                0,
+                1);
+        checkOperand(
+                "B",
+                b,
+                transb == CublasOperation.N ? k : n,
+                transb == CublasOperation.N ? n : k,
+                0,
+                1);
         checkOperand("C", c, m, n, 0, 1);
         bind();
         try (Arena arena = Arena.ofConfined()) {
-            String call = String.format(Locale.ROOT, "cublasGemmEx(%s, %s, m=%d, n=%d, k=%d, %s, %s)", transa, transb,
-                    m, n, k, a.type(), computeType);
-            CublasLibrary.check(library.gemmEx(handle, transa.value(), transb.value(), m, n, k,
-                    scalars(arena, computeType, alpha), a.buffer().address(), a.type().value(), a.ld(),
-                    b.buffer().address(), b.type().value(), b.ld(), scalars(arena, computeType, beta),
-                    c.buffer().address(), c.type().value(), c.ld(), computeType.value(), GEMM_DEFAULT), call);
+            String call =
+                    String.format(
+                            Locale.ROOT,
+                            "cublasGemmEx(%s, %s, m=%d, n=%d, k=%d, %s, %s)",
+                            transa,
+                            transb,
+                            m,
+                            n,
+                            k,
+                            a.type(),
+                            computeType);
+            CublasLibrary.check(
+                    library.gemmEx(
+                            handle,
+                            transa.value(),
+                            transb.value(),
+                            m,
+                            n,
+                            k,
+                            scalars(arena, computeType, alpha),
+                            a.buffer().address(),
+                            a.type().value(),
+                            a.ld(),
+                            b.buffer().address(),
+                            b.type().value(),
+                            b.ld(),
+                            scalars(arena, computeType, beta),
+                            c.buffer().address(),
+                            c.type().value(),
+                            c.ld(),
+                            computeType.value(),
+                            GEMM_DEFAULT),
+                    call);
         }
     }
 
-    /** {@link #gemmEx} on {@code batchCount} matrices {@code stride} elements apart in each buffer. */
-    public void gemmStridedBatchedEx(CublasOperation transa, CublasOperation transb, int m, int n, int k,
-            double alpha, DeviceMatrix a, long strideA, DeviceMatrix b, long strideB, double beta, DeviceMatrix c,
-            long strideC, int batchCount, CublasComputeType computeType) {
-        checkOperand("A", a, transa == CublasOperation.N ? m : k, transa == CublasOperation.N ? k : m, strideA, batchCount);
-        checkOperand("B", b, transb == CublasOperation.N ? k : n, transb == CublasOperation.N ? n : k, strideB, batchCount);
+    /**
+     * {@link #gemmEx} on {@code batchCount} matrices {@code stride} elements apart in each buffer.
+     */
+    public void gemmStridedBatchedEx(
+            CublasOperation transa,
+            CublasOperation transb,
+            int m,
+            int n,
+            int k,
+            double alpha,
+            DeviceMatrix a,
+            long strideA,
+            DeviceMatrix b,
+            long strideB,
+            double beta,
+            DeviceMatrix c,
+            long strideC,
+            int batchCount,
+            CublasComputeType computeType) {
+        checkOperand(
+                "A",
+                a,
+                transa == CublasOperation.N ? m : k,
+                transa == CublasOperation.N ? k : m,
+                strideA,
+                batchCount);
+        checkOperand(
+                "B",
+                b,
+                transb == CublasOperation.N ? k : n,
+                transb == CublasOperation.N ? n : k,
+                strideB,
+                batchCount);
         checkOperand("C", c, m, n, strideC, batchCount);
         bind();
         try (Arena arena = Arena.ofConfined()) {
-            String call = String.format(Locale.ROOT, "cublasGemmStridedBatchedEx(%s, %s, m=%d, n=%d, k=%d, batch=%d, %s, %s)",
-                    transa, transb, m, n, k, batchCount, a.type(), computeType);
-            CublasLibrary.check(library.gemmStridedBatchedEx(handle, transa.value(), transb.value(), m, n, k,
-                    scalars(arena, computeType, alpha), a.buffer().address(), a.type().value(), a.ld(), strideA,
-                    b.buffer().address(), b.type().value(), b.ld(), strideB, scalars(arena, computeType, beta),
-                    c.buffer().address(), c.type().value(), c.ld(), strideC, batchCount, computeType.value(),
-                    GEMM_DEFAULT), call);
+            String call =
+                    String.format(
+                            Locale.ROOT,
+                            "cublasGemmStridedBatchedEx(%s, %s, m=%d, n=%d, k=%d, batch=%d, %s,"
+                                    + " %s)",
+                            transa,
+                            transb,
+                            m,
+                            n,
+                            k,
+                            batchCount,
+                            a.type(),
+                            computeType);
+            CublasLibrary.check(
+                    library.gemmStridedBatchedEx(
+                            handle,
+                            transa.value(),
+                            transb.value(),
+                            m,
+                            n,
+                            k,
+                            scalars(arena, computeType, alpha),
+                            a.buffer().address(),
+                            a.type().value(),
+                            a.ld(),
+                            strideA,
+                            b.buffer().address(),
+                            b.type().value(),
+                            b.ld(),
+                            strideB,
+                            scalars(arena, computeType, beta),
+                            c.buffer().address(),
+                            c.type().value(),
+                            c.ld(),
+                            strideC,
+                            batchCount,
+                            computeType.value(),
+                            GEMM_DEFAULT),
+                    call);
         }
     }
 
@@ -107,30 +219,81 @@ public final class CublasHandle extends ContextResource {
      * {@link #gemmEx} on {@code batchCount} matrices whose device addresses are listed (as 8-byte
      * pointers) in the device buffers {@code aArray}, {@code bArray}, {@code cArray}.
      */
-    public void gemmBatchedEx(CublasOperation transa, CublasOperation transb, int m, int n, int k, double alpha,
-            DeviceBuffer aArray, CudaDataType aType, int lda, DeviceBuffer bArray, CudaDataType bType, int ldb,
-            double beta, DeviceBuffer cArray, CudaDataType cType, int ldc, int batchCount, CublasComputeType computeType) {
+    public void gemmBatchedEx(
+            CublasOperation transa,
+            CublasOperation transb,
+            int m,
+            int n,
+            int k,
+            double alpha,
+            DeviceBuffer aArray,
+            CudaDataType aType,
+            int lda,
+            DeviceBuffer bArray,
+            CudaDataType bType,
+            int ldb,
+            double beta,
+            DeviceBuffer cArray,
+            CudaDataType cType,
+            int ldc,
+            int batchCount,
+            CublasComputeType computeType) {
         checkPointerArray("Aarray", aArray, batchCount);
         checkPointerArray("Barray", bArray, batchCount);
         checkPointerArray("Carray", cArray, batchCount);
         bind();
         try (Arena arena = Arena.ofConfined()) {
-            String call = String.format(Locale.ROOT, "cublasGemmBatchedEx(%s, %s, m=%d, n=%d, k=%d, batch=%d, %s, %s)",
-                    transa, transb, m, n, k, batchCount, aType, computeType);
-            CublasLibrary.check(library.gemmBatchedEx(handle, transa.value(), transb.value(), m, n, k,
-                    scalars(arena, computeType, alpha), aArray.address(), aType.value(), lda, bArray.address(),
-                    bType.value(), ldb, scalars(arena, computeType, beta), cArray.address(), cType.value(), ldc,
-                    batchCount, computeType.value(), GEMM_DEFAULT), call);
+            String call =
+                    String.format(
+                            Locale.ROOT,
+                            "cublasGemmBatchedEx(%s, %s, m=%d, n=%d, k=%d, batch=%d, %s, %s)",
+                            transa,
+                            transb,
+                            m,
+                            n,
+                            k,
+                            batchCount,
+                            aType,
+                            computeType);
+            CublasLibrary.check(
+                    library.gemmBatchedEx(
+                            handle,
+                            transa.value(),
+                            transb.value(),
+                            m,
+                            n,
+                            k,
+                            scalars(arena, computeType, alpha),
+                            aArray.address(),
+                            aType.value(),
+                            lda,
+                            bArray.address(),
+                            bType.value(),
+                            ldb,
+                            scalars(arena, computeType, beta),
+                            cArray.address(),
+                            cType.value(),
+                            ldc,
+                            batchCount,
+                            computeType.value(),
+                            GEMM_DEFAULT),
+                    call);
         }
     }
 
     /**
      * {@code cublasGemmGroupedBatchedEx} (cuBLAS 12.5+, see {@link Cublas#hasGroupedGemm()}): each
-     * group's products of one shape, with the operands' device addresses listed group after group in
-     * the device pointer arrays.
+     * group's products of one shape, with the operands' device addresses listed group after group
+     * in the device pointer arrays.
      */
-    public void gemmGroupedBatchedEx(List<GemmGroup> groups, DeviceBuffer aArray, CudaDataType aType,
-            DeviceBuffer bArray, CudaDataType bType, DeviceBuffer cArray, CudaDataType cType,
+    public void gemmGroupedBatchedEx(
+            List<GemmGroup> groups,
+            DeviceBuffer aArray,
+            CudaDataType aType,
+            DeviceBuffer bArray,
+            CudaDataType bType,
+            DeviceBuffer cArray,
+            CudaDataType cType,
             CublasComputeType computeType) {
         int total = groups.stream().mapToInt(GemmGroup::size).sum();
         checkPointerArray("Aarray", aArray, total);
@@ -165,11 +328,37 @@ public final class CublasHandle extends ContextResource {
                 writeScalar(alphas.asSlice(g * scalarSize, scalarSize), computeType, group.alpha());
                 writeScalar(betas.asSlice(g * scalarSize, scalarSize), computeType, group.beta());
             }
-            String call = String.format(Locale.ROOT, "cublasGemmGroupedBatchedEx(groups=%d, total=%d, %s, %s)",
-                    count, total, aType, computeType);
-            CublasLibrary.check(library.gemmGroupedBatchedEx(handle, transa, transb, m, n, k, alphas,
-                    aArray.address(), aType.value(), lda, bArray.address(), bType.value(), ldb, betas,
-                    cArray.address(), cType.value(), ldc, count, sizes, computeType.value()), call);
+            String call =
+                    String.format(
+                            Locale.ROOT,
+                            "cublasGemmGroupedBatchedEx(groups=%d, total=%d, %s, %s)",
+                            count,
+                            total,
+                            aType,
+                            computeType);
+            CublasLibrary.check(
+                    library.gemmGroupedBatchedEx(
+                            handle,
+                            transa,
+                            transb,
+                            m,
+                            n,
+                            k,
+                            alphas,
+                            aArray.address(),
+                            aType.value(),
+                            lda,
+                            bArray.address(),
+                            bType.value(),
+                            ldb,
+                            betas,
+                            cArray.address(),
+                            cType.value(),
+                            ldc,
+                            count,
+                            sizes,
+                            computeType.value()),
+                    call);
         }
     }
 
@@ -201,7 +390,8 @@ public final class CublasHandle extends ContextResource {
             case R_32F -> at.set(JAVA_FLOAT, 0, (float) value);
             case R_64F -> at.set(JAVA_DOUBLE, 0, value);
             case R_32I -> at.set(JAVA_INT, 0, (int) value);
-            default -> throw new IllegalArgumentException("no scalar type " + computeType.scaleType());
+            default ->
+                    throw new IllegalArgumentException("no scalar type " + computeType.scaleType());
         }
     }
 
@@ -209,15 +399,36 @@ public final class CublasHandle extends ContextResource {
      * Checks that a column-major operand of {@code rows}×{@code cols} with its leading dimension
      * (and, batched, {@code batch} copies {@code stride} elements apart) lies inside its buffer.
      */
-    private static void checkOperand(String name, DeviceMatrix operand, int rows, int cols, long stride, int batch) {
-        checkExtent(name, operand.type(), operand.ld(), operand.buffer().byteSize(), rows, cols, stride, batch);
+    private static void checkOperand(
+            String name, DeviceMatrix operand, int rows, int cols, long stride, int batch) {
+        checkExtent(
+                name,
+                operand.type(),
+                operand.ld(),
+                operand.buffer().byteSize(),
+                rows,
+                cols,
+                stride,
+                batch);
     }
 
-    static void checkExtent(String name, CudaDataType type, int ld, long bufferBytes, int rows, int cols, long stride,
+    static void checkExtent(
+            String name,
+            CudaDataType type,
+            int ld,
+            long bufferBytes,
+            int rows,
+            int cols,
+            long stride,
             int batch) {
         if (ld < Math.max(1, rows)) {
-            throw new IllegalArgumentException(String.format(Locale.ROOT,
-                    "%s: leading dimension %d is less than its %d rows", name, ld, rows));
+            throw new IllegalArgumentException(
+                    String.format(
+                            Locale.ROOT,
+                            "%s: leading dimension %d is less than its %d rows",
+                            name,
+                            ld,
+                            rows));
         }
         if (rows == 0 || cols == 0 || batch == 0) {
             return;
@@ -225,20 +436,39 @@ public final class CublasHandle extends ContextResource {
         if (batch > 1 && stride < 0) {
             throw new IllegalArgumentException(name + ": negative stride " + stride);
         }
-        long elements = Math.addExact(Math.multiplyExact((long) batch - 1, stride),
-                Math.addExact(Math.multiplyExact((long) cols - 1, ld), rows));
+        long elements =
+                Math.addExact(
+                        Math.multiplyExact((long) batch - 1, stride),
+                        Math.addExact(Math.multiplyExact((long) cols - 1, ld), rows));
         long bytes = Math.multiplyExact(elements, type.byteSize());
         if (bytes > bufferBytes) {
-            throw new IllegalArgumentException(String.format(Locale.ROOT,
-                    "%s: %d×%d %s (ld %d, stride %d, batch %d) needs %d bytes, its buffer has %d", name, rows, cols,
-                    type, ld, stride, batch, bytes, bufferBytes));
+            throw new IllegalArgumentException(
+                    String.format(
+                            Locale.ROOT,
+                            "%s: %d×%d %s (ld %d, stride %d, batch %d) needs %d bytes, its buffer"
+                                    + " has %d",
+                            name,
+                            rows,
+                            cols,
+                            type,
+                            ld,
+                            stride,
+                            batch,
+                            bytes,
+                            bufferBytes));
         }
     }
 
     private static void checkPointerArray(String name, DeviceBuffer array, int count) {
         if (count < 0 || (long) count * ADDRESS.byteSize() > array.byteSize()) {
-            throw new IllegalArgumentException(String.format(Locale.ROOT,
-                    "%s: %d pointers need %d bytes, the buffer has %d", name, count, count * 8L, array.byteSize()));
+            throw new IllegalArgumentException(
+                    String.format(
+                            Locale.ROOT,
+                            "%s: %d pointers need %d bytes, the buffer has %d",
+                            name,
+                            count,
+                            count * 8L,
+                            array.byteSize()));
         }
     }
 }

@@ -2,21 +2,22 @@ package dev.safeload.cuda;
 
 import dev.safeload.cuda.internal.Driver;
 import dev.safeload.cuda.internal.JCudaNatives;
+
+import jcuda.driver.CUresult;
+import jcuda.driver.JCudaDriver;
+
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
-import jcuda.driver.CUresult;
-import jcuda.driver.JCudaDriver;
 
 /**
  * Entry point of the CUDA layer: whether CUDA can be used here, and the devices.
  *
- * <p>{@link #isAvailable()} never throws: on a machine without an NVIDIA driver or device (or
- * where JCuda's natives cannot load) it returns {@code false} and {@link #unavailableReason()}
- * says why. Everything else in this package starts with {@link #require()}, so asking for CUDA
- * where there is none gives one clear {@link CudaException} of kind
- * {@link CudaError#CUDA_UNAVAILABLE}.
+ * <p>{@link #isAvailable()} never throws: on a machine without an NVIDIA driver or device (or where
+ * JCuda's natives cannot load) it returns {@code false} and {@link #unavailableReason()} says why.
+ * Everything else in this package starts with {@link #require()}, so asking for CUDA where there is
+ * none gives one clear {@link CudaException} of kind {@link CudaError#CUDA_UNAVAILABLE}.
  *
  * {@snippet :
  * try (CudaContext context = Cuda.device(0).openContext();
@@ -52,7 +53,8 @@ public final class Cuda {
     public static void require() {
         String reason = Holder.PROBE.reason();
         if (reason != null) {
-            throw new CudaException(CudaError.CUDA_UNAVAILABLE, "cuInit", "CUDA is not available: " + reason, null);
+            throw new CudaException(
+                    CudaError.CUDA_UNAVAILABLE, "cuInit", "CUDA is not available: " + reason, null);
         }
     }
 
@@ -72,9 +74,16 @@ public final class Cuda {
     public static CudaDevice device(int ordinal) {
         List<CudaDevice> devices = devices();
         if (ordinal < 0 || ordinal >= devices.size()) {
-            throw new CudaException(CudaError.CUDA_ERROR_INVALID_DEVICE, CudaError.CUDA_ERROR_INVALID_DEVICE.code(),
-                    "cuDeviceGet(" + ordinal + ")", String.format(Locale.ROOT,
-                    "no CUDA device %d: %d visible (CUDA_VISIBLE_DEVICES may hide some)", ordinal, devices.size()), null);
+            throw new CudaException(
+                    CudaError.CUDA_ERROR_INVALID_DEVICE,
+                    CudaError.CUDA_ERROR_INVALID_DEVICE.code(),
+                    "cuDeviceGet(" + ordinal + ")",
+                    String.format(
+                            Locale.ROOT,
+                            "no CUDA device %d: %d visible (CUDA_VISIBLE_DEVICES may hide some)",
+                            ordinal,
+                            devices.size()),
+                    null);
         }
         return devices.get(ordinal);
     }
@@ -86,11 +95,16 @@ public final class Cuda {
         } catch (LinkageError e) {
             // UnsatisfiedLinkError (no libcuda.so.1, or the natives jar missing or on the module
             // path), NoClassDefFoundError (no jcuda jar), ExceptionInInitializerError.
-            return unavailable("JCuda's driver binding could not load (" + summarize(e) + "); it needs an NVIDIA "
-                    + "driver (libcuda.so.1) and jcuda + jcuda-natives 12.6.0 on the class path");
+            return unavailable(
+                    "JCuda's driver binding could not load ("
+                            + summarize(e)
+                            + "); it needs an NVIDIA driver (libcuda.so.1) and jcuda +"
+                            + " jcuda-natives 12.6.0 on the class path");
         } catch (IllegalCallerException e) {
-            return unavailable("native access is denied (" + e.getMessage()
-                    + "); start the JVM with --enable-native-access=ALL-UNNAMED");
+            return unavailable(
+                    "native access is denied ("
+                            + e.getMessage()
+                            + "); start the JVM with --enable-native-access=ALL-UNNAMED");
         }
         if (init != CUresult.CUDA_SUCCESS) {
             return unavailable(Driver.failure(init, "cuInit(0)", adviceFor(init)).getMessage());
@@ -101,7 +115,9 @@ public final class Cuda {
             int[] count = new int[1];
             Driver.check(() -> JCudaDriver.cuDeviceGetCount(count), "cuDeviceGetCount");
             if (count[0] == 0) {
-                return unavailable("the CUDA driver sees no device (check CUDA_VISIBLE_DEVICES and nvidia-smi)");
+                return unavailable(
+                        "the CUDA driver sees no device (check CUDA_VISIBLE_DEVICES and"
+                                + " nvidia-smi)");
             }
             List<CudaDevice> devices = new ArrayList<>();
             for (int i = 0; i < count[0]; i++) {
@@ -118,14 +134,15 @@ public final class Cuda {
 
     /**
      * The line that explains a JCuda load failure. JCuda's message carries every attempt's stack
-     * trace; the dynamic loader's own line ("libcuda.so.1: cannot open shared object file") is
-     * the one a user needs.
+     * trace; the dynamic loader's own line ("libcuda.so.1: cannot open shared object file") is the
+     * one a user needs.
      */
     static String summarize(Throwable e) {
         String message = String.valueOf(e.getMessage());
         String[] lines = message.split("\\R");
         for (String line : lines) {
-            if (line.contains("cannot open shared object file") || line.contains("undefined symbol")) {
+            if (line.contains("cannot open shared object file")
+                    || line.contains("undefined symbol")) {
                 return line.replaceFirst("^java\\.lang\\.UnsatisfiedLinkError: ", "").trim();
             }
         }
@@ -134,9 +151,14 @@ public final class Cuda {
 
     private static String adviceFor(int result) {
         return switch (result) {
-            case 100 -> "no CUDA-capable device is visible (check nvidia-smi and CUDA_VISIBLE_DEVICES)";
-            case 35, 803 -> "the NVIDIA driver is too old or does not match its kernel module; update the driver";
-            case 34 -> "libcuda.so.1 is the toolkit's stub, not a real driver; install the NVIDIA driver";
+            case 100 ->
+                    "no CUDA-capable device is visible (check nvidia-smi and CUDA_VISIBLE_DEVICES)";
+            case 35, 803 ->
+                    "the NVIDIA driver is too old or does not match its kernel module; update the"
+                            + " driver";
+            case 34 ->
+                    "libcuda.so.1 is the toolkit's stub, not a real driver; install the NVIDIA"
+                            + " driver";
             default -> "";
         };
     }

@@ -2,16 +2,18 @@ package dev.safeload.cuda;
 
 import dev.safeload.cuda.internal.Driver;
 import dev.safeload.cuda.internal.ResourceTracker;
-import java.util.Locale;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
+
 import jcuda.driver.CUcontext;
 import jcuda.driver.CUdevice;
 import jcuda.driver.JCudaDriver;
 
+import java.util.Locale;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+
 /**
- * A retained reference to a device's primary context, the context the CUDA runtime (and so
- * PyTorch and cuBLAS) uses, so memory and streams made here can be shared with them.
+ * A retained reference to a device's primary context, the context the CUDA runtime (and so PyTorch
+ * and cuBLAS) uses, so memory and streams made here can be shared with them.
  *
  * <p>A CUDA context is current per thread. Every method of this package that calls the driver makes
  * its context current on the calling thread first ({@link #makeCurrent()}), so any thread may use
@@ -26,6 +28,7 @@ public final class CudaContext implements AutoCloseable {
     private final CUdevice deviceHandle;
     private final CUcontext handle;
     private final AtomicBoolean closed = new AtomicBoolean();
+
     /** This context's own reference plus one per open resource made from it. */
     private final AtomicInteger references = new AtomicInteger(1);
 
@@ -44,7 +47,8 @@ public final class CudaContext implements AutoCloseable {
         Cuda.require();
         CUdevice deviceHandle = CudaDevice.handle(device.ordinal());
         CUcontext context = new CUcontext();
-        Driver.check(() -> JCudaDriver.cuDevicePrimaryCtxRetain(context, deviceHandle),
+        Driver.check(
+                () -> JCudaDriver.cuDevicePrimaryCtxRetain(context, deviceHandle),
                 "cuDevicePrimaryCtxRetain(" + device.ordinal() + ")");
         return new CudaContext(device, deviceHandle, context);
     }
@@ -61,9 +65,9 @@ public final class CudaContext implements AutoCloseable {
     }
 
     /**
-     * Makes this context current on the calling thread ({@code cuCtxSetCurrent}; cheap when it already
-     * is). It works after {@link #close()} as long as a resource made from the context is still open,
-     * because that resource still holds the primary context.
+     * Makes this context current on the calling thread ({@code cuCtxSetCurrent}; cheap when it
+     * already is). It works after {@link #close()} as long as a resource made from the context is
+     * still open, because that resource still holds the primary context.
      */
     public void makeCurrent() {
         if (references.get() <= 0) {
@@ -89,8 +93,8 @@ public final class CudaContext implements AutoCloseable {
 
     /**
      * Allocates {@code bytes} of device memory (contents undefined). When the device has too little
-     * free memory the {@link CudaException} (kind {@link CudaError#CUDA_ERROR_OUT_OF_MEMORY}) says how
-     * much was asked for and how much was free; nothing stays allocated.
+     * free memory the {@link CudaException} (kind {@link CudaError#CUDA_ERROR_OUT_OF_MEMORY}) says
+     * how much was asked for and how much was free; nothing stays allocated.
      */
     public DeviceBuffer allocate(long bytes) {
         ensureOpen(); // before the driver call: a resource made now could not be registered
@@ -109,13 +113,19 @@ public final class CudaContext implements AutoCloseable {
         return CudaStream.create(this);
     }
 
-    /** Creates an event without timing whose {@link CudaEvent#synchronize()} blocks instead of spinning. */
+    /**
+     * Creates an event without timing whose {@link CudaEvent#synchronize()} blocks instead of
+     * spinning.
+     */
     public CudaEvent createEvent() {
         ensureOpen();
         return CudaEvent.create(this);
     }
 
-    /** Loads a PTX module (text, as produced by {@code nvcc -ptx}); the driver compiles it for this device. */
+    /**
+     * Loads a PTX module (text, as produced by {@code nvcc -ptx}); the driver compiles it for this
+     * device.
+     */
     public CudaModule loadModule(String name, String ptx) {
         ensureOpen();
         return CudaModule.load(this, name, ptx);
@@ -133,7 +143,10 @@ public final class CudaContext implements AutoCloseable {
         return closed.get();
     }
 
-    /** Releases this reference; the primary context itself is released when its resources are closed too. */
+    /**
+     * Releases this reference; the primary context itself is released when its resources are closed
+     * too.
+     */
     @Override
     public void close() {
         if (closed.compareAndSet(false, true)) {
@@ -156,11 +169,13 @@ public final class CudaContext implements AutoCloseable {
 
     private void releaseReference() {
         if (references.decrementAndGet() == 0) {
-            Driver.check(() -> JCudaDriver.cuDevicePrimaryCtxRelease(deviceHandle),
+            Driver.check(
+                    () -> JCudaDriver.cuDevicePrimaryCtxRelease(deviceHandle),
                     "cuDevicePrimaryCtxRelease(" + device.ordinal() + ")");
             // Do not leave a context that may now be destroyed current on this thread.
             // JCuda refuses a Java null here (NullPointerException); an empty handle is the C NULL.
-            Driver.check(() -> JCudaDriver.cuCtxSetCurrent(new CUcontext()), "cuCtxSetCurrent(NULL)");
+            Driver.check(
+                    () -> JCudaDriver.cuCtxSetCurrent(new CUcontext()), "cuCtxSetCurrent(NULL)");
         }
     }
 

@@ -1,6 +1,9 @@
 package dev.safeload.cuda;
 
-/** {@code cudaDataType_t} values of {@code library_types.h} for GEMM operands (reference/lora.md 4.1). */
+/**
+ * {@code cudaDataType_t} values of {@code library_types.h} for GEMM operands (reference/lora.md
+ * 4.1).
+ */
 public enum CudaDataType {
     R_16F(2, 2),
     R_16BF(14, 2),

@@ -3,10 +3,10 @@ package dev.safeload.cuda;
 import dev.safeload.ErrorKind;
 
 /**
- * Why a CUDA operation failed. Driver API results keep their {@code cuda.h} names
- * ({@code CUDA_ERROR_OUT_OF_MEMORY}, ...), cuBLAS statuses their {@code cublas_api.h} names
- * ({@code CUBLAS_STATUS_NOT_SUPPORTED}, ...), so a message can be searched for in NVIDIA's
- * documentation as printed. The last few kinds are safeload's own.
+ * Why a CUDA operation failed. Driver API results keep their {@code cuda.h} names ({@code
+ * CUDA_ERROR_OUT_OF_MEMORY}, ...), cuBLAS statuses their {@code cublas_api.h} names ({@code
+ * CUBLAS_STATUS_NOT_SUPPORTED}, ...), so a message can be searched for in NVIDIA's documentation as
+ * printed. The last few kinds are safeload's own.
  */
 public enum CudaError implements ErrorKind {
     CUDA_ERROR_INVALID_VALUE(1),
@@ -131,12 +131,18 @@ public enum CudaError implements ErrorKind {
         this.code = code;
     }
 
-    /** The native result code ({@code CUresult} or {@code cublasStatus_t}); -1 for safeload's own kinds. */
+    /**
+     * The native result code ({@code CUresult} or {@code cublasStatus_t}); -1 for safeload's own
+     * kinds.
+     */
     public int code() {
         return code;
     }
 
-    /** The kind of a driver API result; {@link #CUDA_ERROR_UNRECOGNIZED} for codes newer than this build. */
+    /**
+     * The kind of a driver API result; {@link #CUDA_ERROR_UNRECOGNIZED} for codes newer than this
+     * build.
+     */
     public static CudaError ofDriverResult(int result) {
         for (CudaError e : values()) {
             if (e.code == result && e.name().startsWith("CUDA_ERROR_")) {
@@ -146,7 +152,10 @@ public enum CudaError implements ErrorKind {
         return CUDA_ERROR_UNRECOGNIZED;
     }
 
-    /** The kind of a cuBLAS status; {@link #CUBLAS_STATUS_UNKNOWN} for statuses newer than this build. */
+    /**
+     * The kind of a cuBLAS status; {@link #CUBLAS_STATUS_UNKNOWN} for statuses newer than this
+     * build.
+     */
     public static CudaError ofCublasStatus(int status) {
         for (CudaError e : values()) {
             if (e.code == status && e.name().startsWith("CUBLAS_STATUS_")) {

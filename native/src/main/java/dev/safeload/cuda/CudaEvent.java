@@ -1,6 +1,7 @@
 package dev.safeload.cuda;
 
 import dev.safeload.cuda.internal.Driver;
+
 import jcuda.driver.CUevent;
 import jcuda.driver.CUevent_flags;
 import jcuda.driver.CUresult;
@@ -8,9 +9,9 @@ import jcuda.driver.JCudaDriver;
 
 /**
  * A CUDA event: a marker recorded on a stream that completes when the stream reaches it. Created
- * with {@code CU_EVENT_DISABLE_TIMING | CU_EVENT_BLOCKING_SYNC}: no timing overhead, and a
- * {@link #synchronize()} that sleeps instead of spinning a CPU core (the upload's reader threads
- * need those cores).
+ * with {@code CU_EVENT_DISABLE_TIMING | CU_EVENT_BLOCKING_SYNC}: no timing overhead, and a {@link
+ * #synchronize()} that sleeps instead of spinning a CPU core (the upload's reader threads need
+ * those cores).
  */
 public final class CudaEvent extends ContextResource {
     private final CUevent handle;
@@ -24,8 +25,13 @@ public final class CudaEvent extends ContextResource {
     static CudaEvent create(CudaContext context) {
         context.makeCurrent();
         CUevent handle = new CUevent();
-        Driver.check(() -> JCudaDriver.cuEventCreate(handle,
-                CUevent_flags.CU_EVENT_DISABLE_TIMING | CUevent_flags.CU_EVENT_BLOCKING_SYNC), "cuEventCreate");
+        Driver.check(
+                () ->
+                        JCudaDriver.cuEventCreate(
+                                handle,
+                                CUevent_flags.CU_EVENT_DISABLE_TIMING
+                                        | CUevent_flags.CU_EVENT_BLOCKING_SYNC),
+                "cuEventCreate");
         return new CudaEvent(context, handle);
     }
 

@@ -1,12 +1,13 @@
 package dev.safeload.cuda;
 
 import dev.safeload.SafeloadException;
+
 import java.util.Objects;
 
 /**
  * A CUDA driver call, a cuBLAS call, or an upload failed. {@link #kind()} names the native result
- * ({@code CUDA_ERROR_OUT_OF_MEMORY}, {@code CUBLAS_STATUS_NOT_SUPPORTED}, ...) or one of
- * safeload's own kinds; {@link #call()} names the call that returned it, with its arguments.
+ * ({@code CUDA_ERROR_OUT_OF_MEMORY}, {@code CUBLAS_STATUS_NOT_SUPPORTED}, ...) or one of safeload's
+ * own kinds; {@link #call()} names the call that returned it, with its arguments.
  */
 public class CudaException extends SafeloadException {
     private static final long serialVersionUID = 1L;
@@ -19,7 +20,10 @@ public class CudaException extends SafeloadException {
         this(kind, kind.code(), call, message, cause);
     }
 
-    /** A native call returned {@code code}; kept as given, since it may be newer than {@link CudaError}. */
+    /**
+     * A native call returned {@code code}; kept as given, since it may be newer than {@link
+     * CudaError}.
+     */
     public CudaException(CudaError kind, int code, String call, String message, Throwable cause) {
         super(message, cause);
         this.kind = Objects.requireNonNull(kind, "kind");
@@ -32,7 +36,10 @@ public class CudaException extends SafeloadException {
         return kind;
     }
 
-    /** The native call that failed, for example {@code cuMemAlloc(1073741824 bytes)}; empty for non-call failures. */
+    /**
+     * The native call that failed, for example {@code cuMemAlloc(1073741824 bytes)}; empty for
+     * non-call failures.
+     */
     public String call() {
         return call;
     }

@@ -1,15 +1,18 @@
 package dev.safeload.cuda;
 
 import dev.safeload.cuda.internal.Driver;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
+
 import jcuda.driver.CUfunction;
 import jcuda.driver.CUmodule;
 import jcuda.driver.JCudaDriver;
 
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
 /**
- * A loaded PTX module ({@code cuModuleLoadData}: the driver JIT-compiles the PTX for the device, and
- * caches the result in {@code ~/.nv/ComputeCache}). Functions from it are valid until it is closed.
+ * A loaded PTX module ({@code cuModuleLoadData}: the driver JIT-compiles the PTX for the device,
+ * and caches the result in {@code ~/.nv/ComputeCache}). Functions from it are valid until it is
+ * closed.
  */
 public final class CudaModule extends ContextResource {
     private final String name;
@@ -27,19 +30,24 @@ public final class CudaModule extends ContextResource {
         context.makeCurrent();
         CUmodule module = new CUmodule();
         // The String overload appends the NUL terminator the driver needs (reference/lora.md 5.1).
-        Driver.check(() -> JCudaDriver.cuModuleLoadData(module, ptx), "cuModuleLoadData(" + name + ")");
+        Driver.check(
+                () -> JCudaDriver.cuModuleLoadData(module, ptx), "cuModuleLoadData(" + name + ")");
         return new CudaModule(context, name, module);
     }
 
     /** The kernel named {@code entry} (its {@code .entry} name in the PTX). */
     public CUfunction function(String entry) {
         ensureOpen();
-        return functions.computeIfAbsent(entry, e -> {
-            context.makeCurrent();
-            CUfunction function = new CUfunction();
-            Driver.check(() -> JCudaDriver.cuModuleGetFunction(function, handle, e), "cuModuleGetFunction(" + name + ", " + e + ")");
-            return function;
-        });
+        return functions.computeIfAbsent(
+                entry,
+                e -> {
+                    context.makeCurrent();
+                    CUfunction function = new CUfunction();
+                    Driver.check(
+                            () -> JCudaDriver.cuModuleGetFunction(function, handle, e),
+                            "cuModuleGetFunction(" + name + ", " + e + ")");
+                    return function;
+                });
     }
 
     @Override

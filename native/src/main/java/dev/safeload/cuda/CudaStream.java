@@ -2,9 +2,11 @@ package dev.safeload.cuda;
 
 import dev.safeload.cuda.internal.Driver;
 import dev.safeload.cuda.internal.StreamHandle;
-import java.util.Locale;
+
 import jcuda.driver.CUstream;
 import jcuda.driver.JCudaDriver;
+
+import java.util.Locale;
 
 /**
  * A CUDA stream: work enqueued on it runs in order, concurrently with other streams. Created
@@ -26,7 +28,9 @@ public final class CudaStream extends ContextResource {
     static CudaStream create(CudaContext context) {
         context.makeCurrent();
         StreamHandle handle = new StreamHandle();
-        Driver.check(() -> JCudaDriver.cuStreamCreate(handle, NON_BLOCKING), "cuStreamCreate(NON_BLOCKING)");
+        Driver.check(
+                () -> JCudaDriver.cuStreamCreate(handle, NON_BLOCKING),
+                "cuStreamCreate(NON_BLOCKING)");
         return new CudaStream(context, handle);
     }
 
@@ -36,7 +40,10 @@ public final class CudaStream extends ContextResource {
         return handle;
     }
 
-    /** The raw {@code CUstream} value, for foreign-function calls such as {@code cublasSetStream_v2}. */
+    /**
+     * The raw {@code CUstream} value, for foreign-function calls such as {@code
+     * cublasSetStream_v2}.
+     */
     public long address() {
         ensureOpen();
         return handle.address();
@@ -53,7 +60,9 @@ public final class CudaStream extends ContextResource {
     public void waitFor(CudaEvent event) {
         ensureOpen();
         context.makeCurrent();
-        Driver.check(() -> JCudaDriver.cuStreamWaitEvent(handle, event.handle(), 0), "cuStreamWaitEvent");
+        Driver.check(
+                () -> JCudaDriver.cuStreamWaitEvent(handle, event.handle(), 0),
+                "cuStreamWaitEvent");
     }
 
     /** Destroys the stream; work already enqueued still completes. */

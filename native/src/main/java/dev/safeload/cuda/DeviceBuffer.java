@@ -3,19 +3,21 @@ package dev.safeload.cuda;
 import dev.safeload.cuda.internal.DevicePointer;
 import dev.safeload.cuda.internal.Driver;
 import dev.safeload.cuda.internal.HostPointer;
-import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
-import java.util.Locale;
-import java.util.Objects;
+
 import jcuda.driver.CUdeviceptr;
 import jcuda.driver.CUresult;
 import jcuda.driver.JCudaDriver;
 
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.Locale;
+import java.util.Objects;
+
 /**
- * Device memory with one owner. The owner closes it (idempotently) and that frees it; a
- * {@linkplain #view(long, long) view} is a window into its owner's memory that frees nothing and
- * is valid while the owner is open. {@link #pointer()} hands the memory to the caller's own JCuda
- * code; {@link #address()} to foreign-function code.
+ * Device memory with one owner. The owner closes it (idempotently) and that frees it; a {@linkplain
+ * #view(long, long) view} is a window into its owner's memory that frees nothing and is valid while
+ * the owner is open. {@link #pointer()} hands the memory to the caller's own JCuda code; {@link
+ * #address()} to foreign-function code.
  *
  * {@snippet :
  * try (DeviceBuffer weights = context.allocate(bytes)) {
@@ -27,10 +29,12 @@ import jcuda.driver.JCudaDriver;
 public final class DeviceBuffer extends ContextResource {
     private final DevicePointer pointer;
     private final long byteSize;
+
     /** The owner of a view; {@code null} for an owner. */
     private final DeviceBuffer owner;
 
-    private DeviceBuffer(CudaContext context, DevicePointer pointer, long byteSize, DeviceBuffer owner) {
+    private DeviceBuffer(
+            CudaContext context, DevicePointer pointer, long byteSize, DeviceBuffer owner) {
         super(context);
         this.pointer = pointer;
         this.byteSize = byteSize;
@@ -42,7 +46,8 @@ public final class DeviceBuffer extends ContextResource {
 
     static DeviceBuffer allocate(CudaContext context, long bytes) {
         if (bytes <= 0) {
-            throw new IllegalArgumentException("a device buffer needs a positive size, not " + bytes);
+            throw new IllegalArgumentException(
+                    "a device buffer needs a positive size, not " + bytes);
         }
         context.makeCurrent();
         DevicePointer pointer = new DevicePointer();
@@ -55,17 +60,37 @@ public final class DeviceBuffer extends ContextResource {
         return new DeviceBuffer(context, pointer, bytes, null);
     }
 
-    /** The out-of-memory error: what was asked for, what was free, what to do (nothing stays allocated). */
+    /**
+     * The out-of-memory error: what was asked for, what was free, what to do (nothing stays
+     * allocated).
+     */
     static CudaException outOfMemory(CudaContext context, long requested, String call, int result) {
         long[] free = new long[1];
         long[] total = new long[1];
-        String freeText = Driver.call(() -> JCudaDriver.cuMemGetInfo(free, total)) == CUresult.CUDA_SUCCESS
-                ? String.format(Locale.ROOT, "%d bytes (%s) free of %d (%s)", free[0], gib(free[0]), total[0], gib(total[0]))
-                : "free memory unknown";
-        return new CudaException(CudaError.CUDA_ERROR_OUT_OF_MEMORY, result, call, String.format(Locale.ROOT,
-                "out of device memory on %s: asked for %d bytes (%s), %s; close unused buffers or models, "
-                        + "or load fewer tensors or a tensor-parallel slice", context.device(), requested,
-                gib(requested), freeText), null);
+        String freeText =
+                Driver.call(() -> JCudaDriver.cuMemGetInfo(free, total)) == CUresult.CUDA_SUCCESS
+                        ? String.format(
+                                Locale.ROOT,
+                                "%d bytes (%s) free of %d (%s)",
+                                free[0],
+                                gib(free[0]),
+                                total[0],
+                                gib(total[0]))
+                        : "free memory unknown";
+        return new CudaException(
+                CudaError.CUDA_ERROR_OUT_OF_MEMORY,
+                result,
+                call,
+                String.format(
+                        Locale.ROOT,
+                        "out of device memory on %s: asked for %d bytes (%s), %s; close unused"
+                                + " buffers or models, or load fewer tensors or a tensor-parallel"
+                                + " slice",
+                        context.device(),
+                        requested,
+                        gib(requested),
+                        freeText),
+                null);
     }
 
     private static String gib(long bytes) {
@@ -73,9 +98,9 @@ public final class DeviceBuffer extends ContextResource {
     }
 
     /**
-     * The device pointer, for the caller's own JCuda calls; valid until the owner is closed. A fresh
-     * object each time: JCuda functions write into the pointers they are given, and one passed by
-     * mistake to, say, {@code cuMemAlloc} must not change this buffer's address.
+     * The device pointer, for the caller's own JCuda calls; valid until the owner is closed. A
+     * fresh object each time: JCuda functions write into the pointers they are given, and one
+     * passed by mistake to, say, {@code cuMemAlloc} must not change this buffer's address.
      */
     public CUdeviceptr pointer() {
         ensureUsable();
@@ -107,53 +132,82 @@ public final class DeviceBuffer extends ContextResource {
     public DeviceBuffer view(long offset, long length) {
         ensureUsable();
         Objects.checkFromIndexSize(offset, length, byteSize);
-        return new DeviceBuffer(context, pointer.plus(offset), length, owner == null ? this : owner);
+        return new DeviceBuffer(
+                context, pointer.plus(offset), length, owner == null ? this : owner);
     }
 
     /**
-     * Copies all of {@code source} to this buffer at {@code offset} and waits until the bytes are on
-     * the device. Not ordered with work pending on {@link CudaStream}s (they do not synchronize with
-     * the default stream): synchronize those first.
+     * Copies all of {@code source} to this buffer at {@code offset} and waits until the bytes are
+     * on the device. Not ordered with work pending on {@link CudaStream}s (they do not synchronize
+     * with the default stream): synchronize those first.
      */
     public void copyFromHost(MemorySegment source, long offset) {
         Objects.checkFromIndexSize(offset, source.byteSize(), byteSize);
         ensureUsable();
         context.makeCurrent();
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment native_ = source.isNative() ? source : arena.allocate(source.byteSize(), 256).copyFrom(source);
-            Driver.check(() -> JCudaDriver.cuMemcpyHtoD(pointer.plus(offset), HostPointer.to(native_), source.byteSize()),
+            MemorySegment native_ =
+                    source.isNative()
+                            ? source
+                            : arena.allocate(source.byteSize(), 256).copyFrom(source);
+            Driver.check(
+                    () ->
+                            JCudaDriver.cuMemcpyHtoD(
+                                    pointer.plus(offset),
+                                    HostPointer.to(native_),
+                                    source.byteSize()),
                     copyCall("cuMemcpyHtoD", source.byteSize()));
             // From pageable memory cuMemcpyHtoD returns once the bytes are staged, before the DMA
-            // lands; work on our non-blocking streams does not wait for the default stream, so wait here.
+            // lands; work on our non-blocking streams does not wait for the default stream, so wait
+            // here.
             waitForDefaultStream();
         }
     }
 
     private static void waitForDefaultStream() {
-        Driver.check(() -> JCudaDriver.cuStreamSynchronize(null), "cuStreamSynchronize(default stream)");
+        Driver.check(
+                () -> JCudaDriver.cuStreamSynchronize(null), "cuStreamSynchronize(default stream)");
     }
 
     /**
      * Enqueues a copy of all of {@code source} to this buffer at {@code offset} on {@code stream}.
      * {@code source} must be native and stay valid until the stream passes the copy; it should be
-     * pinned ({@link PinnedHostBuffer}), or the driver copies synchronously through its own staging.
+     * pinned ({@link PinnedHostBuffer}), or the driver copies synchronously through its own
+     * staging.
      */
     public void copyFromHostAsync(MemorySegment source, long offset, CudaStream stream) {
         Objects.checkFromIndexSize(offset, source.byteSize(), byteSize);
         ensureUsable();
         context.makeCurrent();
-        Driver.check(() -> JCudaDriver.cuMemcpyHtoDAsync(pointer.plus(offset), HostPointer.to(source), source.byteSize(),
-                stream.handle()), copyCall("cuMemcpyHtoDAsync", source.byteSize()));
+        Driver.check(
+                () ->
+                        JCudaDriver.cuMemcpyHtoDAsync(
+                                pointer.plus(offset),
+                                HostPointer.to(source),
+                                source.byteSize(),
+                                stream.handle()),
+                copyCall("cuMemcpyHtoDAsync", source.byteSize()));
     }
 
-    /** Copies {@code destination.byteSize()} bytes from this buffer at {@code offset} into {@code destination}, and waits. */
+    /**
+     * Copies {@code destination.byteSize()} bytes from this buffer at {@code offset} into {@code
+     * destination}, and waits.
+     */
     public void copyToHost(long offset, MemorySegment destination) {
         Objects.checkFromIndexSize(offset, destination.byteSize(), byteSize);
         ensureUsable();
         context.makeCurrent();
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment native_ = destination.isNative() ? destination : arena.allocate(destination.byteSize(), 256);
-            Driver.check(() -> JCudaDriver.cuMemcpyDtoH(HostPointer.to(native_), pointer.plus(offset), destination.byteSize()),
+            MemorySegment native_ =
+                    destination.isNative()
+                            ? destination
+                            : arena.allocate(destination.byteSize(), 256);
+            Driver.check(
+                    () ->
+                            JCudaDriver.cuMemcpyDtoH(
+                                    HostPointer.to(native_),
+                                    pointer.plus(offset),
+                                    destination.byteSize()),
                     copyCall("cuMemcpyDtoH", destination.byteSize()));
             if (native_ != destination) {
                 destination.copyFrom(native_);
@@ -161,29 +215,49 @@ public final class DeviceBuffer extends ContextResource {
         }
     }
 
-    /** Enqueues a copy from this buffer at {@code offset} into native {@code destination} on {@code stream}. */
+    /**
+     * Enqueues a copy from this buffer at {@code offset} into native {@code destination} on {@code
+     * stream}.
+     */
     public void copyToHostAsync(long offset, MemorySegment destination, CudaStream stream) {
         Objects.checkFromIndexSize(offset, destination.byteSize(), byteSize);
         ensureUsable();
         context.makeCurrent();
-        Driver.check(() -> JCudaDriver.cuMemcpyDtoHAsync(HostPointer.to(destination), pointer.plus(offset),
-                destination.byteSize(), stream.handle()), copyCall("cuMemcpyDtoHAsync", destination.byteSize()));
+        Driver.check(
+                () ->
+                        JCudaDriver.cuMemcpyDtoHAsync(
+                                HostPointer.to(destination),
+                                pointer.plus(offset),
+                                destination.byteSize(),
+                                stream.handle()),
+                copyCall("cuMemcpyDtoHAsync", destination.byteSize()));
     }
 
-    /** Enqueues a copy of all of {@code source} (device memory) to this buffer at {@code offset} on {@code stream}. */
+    /**
+     * Enqueues a copy of all of {@code source} (device memory) to this buffer at {@code offset} on
+     * {@code stream}.
+     */
     public void copyFromDeviceAsync(DeviceBuffer source, long offset, CudaStream stream) {
         Objects.checkFromIndexSize(offset, source.byteSize(), byteSize);
         ensureUsable();
         context.makeCurrent();
-        Driver.check(() -> JCudaDriver.cuMemcpyDtoDAsync(pointer.plus(offset), source.pointer(), source.byteSize(),
-                stream.handle()), copyCall("cuMemcpyDtoDAsync", source.byteSize()));
+        Driver.check(
+                () ->
+                        JCudaDriver.cuMemcpyDtoDAsync(
+                                pointer.plus(offset),
+                                source.pointer(),
+                                source.byteSize(),
+                                stream.handle()),
+                copyCall("cuMemcpyDtoDAsync", source.byteSize()));
     }
 
     /** Sets every byte to {@code value}, and waits. */
     public void fill(byte value) {
         ensureUsable();
         context.makeCurrent();
-        Driver.check(() -> JCudaDriver.cuMemsetD8(pointer, value, byteSize), copyCall("cuMemsetD8", byteSize));
+        Driver.check(
+                () -> JCudaDriver.cuMemsetD8(pointer, value, byteSize),
+                copyCall("cuMemsetD8", byteSize));
         // cuMemsetD8 on device memory is asynchronous with respect to the host (CUDA "API
         // synchronization behavior"); "and waits" is this method's contract.
         waitForDefaultStream();

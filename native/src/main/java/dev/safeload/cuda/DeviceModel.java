@@ -1,7 +1,8 @@
 package dev.safeload.cuda;
 
-import dev.safeload.safetensors.SafetensorsException;
 import dev.safeload.safetensors.SafetensorsError;
+import dev.safeload.safetensors.SafetensorsException;
+
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -40,8 +41,13 @@ public final class DeviceModel implements AutoCloseable {
     public DeviceTensor tensor(String name) {
         DeviceTensor t = tensors.get(name);
         if (t == null) {
-            throw new SafetensorsException(SafetensorsError.TensorNotFound, "the device model has no tensor '" + name
-                    + "' (" + tensors.size() + " tensors were uploaded)");
+            throw new SafetensorsException(
+                    SafetensorsError.TensorNotFound,
+                    "the device model has no tensor '"
+                            + name
+                            + "' ("
+                            + tensors.size()
+                            + " tensors were uploaded)");
         }
         return t;
     }

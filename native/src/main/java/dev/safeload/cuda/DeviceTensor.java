@@ -1,6 +1,7 @@
 package dev.safeload.cuda;
 
 import dev.safeload.safetensors.DType;
+
 import java.util.Arrays;
 import java.util.Objects;
 
@@ -14,7 +15,8 @@ import java.util.Objects;
  * @param buffer the bytes (a view; valid while the model is open)
  * @param arenaOffset where the bytes start in the arena
  */
-public record DeviceTensor(String name, DType dtype, long[] shape, DeviceBuffer buffer, long arenaOffset) {
+public record DeviceTensor(
+        String name, DType dtype, long[] shape, DeviceBuffer buffer, long arenaOffset) {
     public DeviceTensor {
         Objects.requireNonNull(name, "name");
         Objects.requireNonNull(dtype, "dtype");
@@ -38,8 +40,12 @@ public record DeviceTensor(String name, DType dtype, long[] shape, DeviceBuffer 
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof DeviceTensor t && name.equals(t.name) && dtype == t.dtype && Arrays.equals(shape, t.shape)
-                && buffer == t.buffer && arenaOffset == t.arenaOffset;
+        return o instanceof DeviceTensor t
+                && name.equals(t.name)
+                && dtype == t.dtype
+                && Arrays.equals(shape, t.shape)
+                && buffer == t.buffer
+                && arenaOffset == t.arenaOffset;
     }
 
     @Override

@@ -1,14 +1,16 @@
 package dev.safeload.cuda;
 
 import dev.safeload.cuda.internal.ResourceTracker;
+
 import java.util.List;
 
 /**
- * Finds CUDA resources that were never closed. Every {@link DeviceBuffer}, {@link PinnedHostBuffer},
- * {@link CudaStream}, {@link CudaEvent} and cuBLAS handle is counted while open ({@link #open()}).
- * With {@code -Dsafeload.cuda.leakDetection=true} each also records where it was allocated, and one
- * that is garbage-collected while still open is reported ({@link #reported()}, and a warning on the
- * {@code dev.safeload.cuda.leaks} logger) with that stack. Tests assert both lists are empty.
+ * Finds CUDA resources that were never closed. Every {@link DeviceBuffer}, {@link
+ * PinnedHostBuffer}, {@link CudaStream}, {@link CudaEvent} and cuBLAS handle is counted while open
+ * ({@link #open()}). With {@code -Dsafeload.cuda.leakDetection=true} each also records where it was
+ * allocated, and one that is garbage-collected while still open is reported ({@link #reported()},
+ * and a warning on the {@code dev.safeload.cuda.leaks} logger) with that stack. Tests assert both
+ * lists are empty.
  */
 public final class LeakDetector {
     /** The system property that turns on allocation-site capture: {@value}. */
@@ -26,7 +28,10 @@ public final class LeakDetector {
         return ResourceTracker.open();
     }
 
-    /** Leak reports so far: resources that were garbage-collected while open, with their allocation stacks. */
+    /**
+     * Leak reports so far: resources that were garbage-collected while open, with their allocation
+     * stacks.
+     */
     public static List<String> reported() {
         return ResourceTracker.reported();
     }

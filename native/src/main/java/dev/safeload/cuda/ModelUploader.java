@@ -10,6 +10,7 @@ import dev.safeload.safetensors.SafetensorsException;
 import dev.safeload.safetensors.SafetensorsFile;
 import dev.safeload.safetensors.SafetensorsModel;
 import dev.safeload.safetensors.TensorInfo;
+
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
@@ -23,8 +24,8 @@ import java.util.function.Predicate;
  * Uploads the tensors of a safetensors file or sharded model into one device arena.
  *
  * <p>Several reader threads copy the mapped (or pread) file into pinned bounce buffers, and
- * asynchronous host-to-device copies on several streams move each buffer while the readers fill
- * the next ones; events tell when a buffer may be refilled. Options select tensors, take a
+ * asynchronous host-to-device copies on several streams move each buffer while the readers fill the
+ * next ones; events tell when a buffer may be refilled. Options select tensors, take a
  * tensor-parallel slice of each (only the slice's bytes are read and cross the bus), and convert
  * dtypes on the device (BF16/F32 to F16, F16/F32 to BF16, rounding as PyTorch's {@code .to()}).
  *
@@ -65,7 +66,10 @@ public final class ModelUploader {
         this.conversion = b.conversion;
     }
 
-    /** A builder with the defaults: 4 readers, 6 bounce buffers of 16 MiB, 2 streams, every tensor as stored. */
+    /**
+     * A builder with the defaults: 4 readers, 6 bounce buffers of 16 MiB, 2 streams, every tensor
+     * as stored.
+     */
     public static Builder builder() {
         return new Builder();
     }
@@ -80,13 +84,22 @@ public final class ModelUploader {
         return upload(context, plan(model.tensors(), t -> model.fileOf(t.name())));
     }
 
-    /** The plan for these tensors; package-visible so tests without a GPU can run it on the host engine. */
+    /**
+     * The plan for these tensors; package-visible so tests without a GPU can run it on the host
+     * engine.
+     */
     UploadPlan plan(List<TensorInfo> infos, Function<TensorInfo, SafetensorsFile> fileOf) {
-        List<String> missing = required.stream()
-                .filter(name -> infos.stream().noneMatch(t -> t.name().equals(name))).sorted().toList();
+        List<String> missing =
+                required.stream()
+                        .filter(name -> infos.stream().noneMatch(t -> t.name().equals(name)))
+                        .sorted()
+                        .toList();
         if (!missing.isEmpty()) {
-            throw new SafetensorsException(SafetensorsError.TensorNotFound, "cannot upload tensors the model does not "
-                    + "have: " + String.join(", ", missing));
+            throw new SafetensorsException(
+                    SafetensorsError.TensorNotFound,
+                    "cannot upload tensors the model does not "
+                            + "have: "
+                            + String.join(", ", missing));
         }
         List<UploadPlan.Request> requests = new ArrayList<>();
         for (TensorInfo info : infos) {
@@ -94,10 +107,19 @@ public final class ModelUploader {
                 continue;
             }
             SafetensorsFile file = fileOf.apply(info);
-            SourceTensor source = new SourceTensor(info.name(), info.dtype().formatName(), info.dtype().bits(),
-                    info.shape(), info.byteLength(), (offset, dst) -> file.readBytes(info, offset, dst));
-            Optional<TensorSlice> slice = Objects.requireNonNull(slicing.apply(info), "slice function returned null");
-            Optional<DType> dtype = Objects.requireNonNull(conversion.apply(info), "convert function returned null");
+            SourceTensor source =
+                    new SourceTensor(
+                            info.name(),
+                            info.dtype().formatName(),
+                            info.dtype().bits(),
+                            info.shape(),
+                            info.byteLength(),
+                            (offset, dst) -> file.readBytes(info, offset, dst));
+            Optional<TensorSlice> slice =
+                    Objects.requireNonNull(slicing.apply(info), "slice function returned null");
+            Optional<DType> dtype =
+                    Objects.requireNonNull(
+                            conversion.apply(info), "convert function returned null");
             requests.add(new UploadPlan.Request(source, slice, dtype.map(DType::formatName)));
         }
         return UploadPlan.of(requests, bounceBufferBytes);
@@ -108,17 +130,30 @@ public final class ModelUploader {
         try {
             boolean converts = plan.chunks().stream().anyMatch(c -> c.conversion().isPresent());
             UploadPipeline.Stats stats;
-            try (CudaCopyEngine engine = new CudaCopyEngine(context, arena, streams, converts ? plan.chunkBytes() : 0)) {
+            try (CudaCopyEngine engine =
+                    new CudaCopyEngine(context, arena, streams, converts ? plan.chunkBytes() : 0)) {
                 stats = new UploadPipeline(plan, engine, readerThreads, bounceBuffers).run();
             }
             List<DeviceTensor> tensors = new ArrayList<>();
             for (UploadPlan.PlannedTensor t : plan.tensors()) {
                 // A zero-byte tensor still gets a (zero-length) view at its aligned offset.
-                tensors.add(new DeviceTensor(t.source().name(), DType.fromFormatName(t.outputDtype()), t.outputShape(),
-                        arena.view(t.arenaOffset(), t.outputBytes()), t.arenaOffset()));
+                tensors.add(
+                        new DeviceTensor(
+                                t.source().name(),
+                                DType.fromFormatName(t.outputDtype()),
+                                t.outputShape(),
+                                arena.view(t.arenaOffset(), t.outputBytes()),
+                                t.arenaOffset()));
             }
-            return new DeviceModel(arena, tensors, new UploadReport(tensors.size(), stats.bytesRead(),
-                    stats.bytesTransferred(), plan.arenaBytes(), stats.nanos()));
+            return new DeviceModel(
+                    arena,
+                    tensors,
+                    new UploadReport(
+                            tensors.size(),
+                            stats.bytesRead(),
+                            stats.bytesTransferred(),
+                            plan.arenaBytes(),
+                            stats.nanos()));
         } catch (RuntimeException | Error e) {
             try {
                 arena.close();
@@ -142,22 +177,31 @@ public final class ModelUploader {
 
         private Builder() {}
 
-        /** Threads that read the file into bounce buffers (default 4; more helps cold reads from fast NVMe). */
+        /**
+         * Threads that read the file into bounce buffers (default 4; more helps cold reads from
+         * fast NVMe).
+         */
         public Builder readerThreads(int n) {
             this.readerThreads = positive(n, "reader threads");
             return this;
         }
 
-        /** Pinned bounce buffers (default 6): more than the reader count lets reads overlap copies. */
+        /**
+         * Pinned bounce buffers (default 6): more than the reader count lets reads overlap copies.
+         */
         public Builder bounceBuffers(int n) {
             this.bounceBuffers = positive(n, "bounce buffers");
             return this;
         }
 
-        /** Bytes per bounce buffer (default 16 MiB; a multiple of 256), also the device scratch per stream for conversions. */
+        /**
+         * Bytes per bounce buffer (default 16 MiB; a multiple of 256), also the device scratch per
+         * stream for conversions.
+         */
         public Builder bounceBufferBytes(long bytes) {
             if (bytes < 256 || bytes % 256 != 0) {
-                throw new IllegalArgumentException("bounce buffer size must be a positive multiple of 256, not " + bytes);
+                throw new IllegalArgumentException(
+                        "bounce buffer size must be a positive multiple of 256, not " + bytes);
             }
             this.bounceBufferBytes = bytes;
             return this;
@@ -176,7 +220,9 @@ public final class ModelUploader {
             return this;
         }
 
-        /** Uploads only the tensors named in {@code names}; naming one the model lacks is an error. */
+        /**
+         * Uploads only the tensors named in {@code names}; naming one the model lacks is an error.
+         */
         public Builder select(Collection<String> names) {
             Set<String> copy = Set.copyOf(names);
             this.selection = copy::contains;

@@ -2,18 +2,20 @@ package dev.safeload.cuda;
 
 import dev.safeload.cuda.internal.Driver;
 import dev.safeload.cuda.internal.HostPointer;
-import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
-import java.util.Locale;
+
 import jcuda.Pointer;
 import jcuda.driver.JCudaDriver;
 
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.Locale;
+
 /**
  * Page-locked host memory ({@code cuMemHostAlloc}, portable to every context), the source that lets
- * host-to-device copies run asynchronously at the link's speed. {@link #segment()} is a
- * {@link MemorySegment} of exactly {@link #byteSize()} bytes that any thread may use and that
- * becomes inaccessible when this buffer is closed, so a use after close fails instead of writing
- * into freed memory.
+ * host-to-device copies run asynchronously at the link's speed. {@link #segment()} is a {@link
+ * MemorySegment} of exactly {@link #byteSize()} bytes that any thread may use and that becomes
+ * inaccessible when this buffer is closed, so a use after close fails instead of writing into freed
+ * memory.
  */
 public final class PinnedHostBuffer extends ContextResource {
     private final HostPointer pointer;
@@ -36,11 +38,15 @@ public final class PinnedHostBuffer extends ContextResource {
 
     static PinnedHostBuffer allocate(CudaContext context, long bytes) {
         if (bytes <= 0) {
-            throw new IllegalArgumentException("a pinned buffer needs a positive size, not " + bytes);
+            throw new IllegalArgumentException(
+                    "a pinned buffer needs a positive size, not " + bytes);
         }
         context.makeCurrent();
         HostPointer pointer = new HostPointer();
-        Driver.check(() -> JCudaDriver.cuMemHostAlloc(pointer, bytes, JCudaDriver.CU_MEMHOSTALLOC_PORTABLE),
+        Driver.check(
+                () ->
+                        JCudaDriver.cuMemHostAlloc(
+                                pointer, bytes, JCudaDriver.CU_MEMHOSTALLOC_PORTABLE),
                 String.format(Locale.ROOT, "cuMemHostAlloc(%d bytes, PORTABLE)", bytes));
         return new PinnedHostBuffer(context, pointer, bytes);
     }
@@ -53,7 +59,8 @@ public final class PinnedHostBuffer extends ContextResource {
     /** The memory as a JCuda pointer, for the caller's own asynchronous copies. */
     public Pointer pointer() {
         ensureOpen();
-        return pointer.withByteOffset(0); // a fresh object: JCuda calls write into the pointers they get
+        return pointer.withByteOffset(
+                0); // a fresh object: JCuda calls write into the pointers they get
     }
 
     /** Size in bytes. */

@@ -15,7 +15,8 @@ import java.util.Locale;
 public record TensorSlice(int dim, long start, long end) {
     public TensorSlice {
         if (dim < 0 || start < 0 || end < start) {
-            throw new IllegalArgumentException(String.format(Locale.ROOT, "invalid slice dim=%d [%d, %d)", dim, start, end));
+            throw new IllegalArgumentException(
+                    String.format(Locale.ROOT, "invalid slice dim=%d [%d, %d)", dim, start, end));
         }
     }
 
@@ -26,14 +27,21 @@ public record TensorSlice(int dim, long start, long end) {
      */
     public static TensorSlice shard(long[] shape, int dim, int rank, int worldSize) {
         if (worldSize < 1 || rank < 0 || rank >= worldSize) {
-            throw new IllegalArgumentException("rank " + rank + " is not in a world of " + worldSize);
+            throw new IllegalArgumentException(
+                    "rank " + rank + " is not in a world of " + worldSize);
         }
         if (dim < 0 || dim >= shape.length) {
-            throw new IllegalArgumentException("dimension " + dim + " is not in a shape of rank " + shape.length);
+            throw new IllegalArgumentException(
+                    "dimension " + dim + " is not in a shape of rank " + shape.length);
         }
         if (shape[dim] % worldSize != 0) {
-            throw new IllegalArgumentException(String.format(Locale.ROOT,
-                    "dimension %d (size %d) does not split evenly into %d parts", dim, shape[dim], worldSize));
+            throw new IllegalArgumentException(
+                    String.format(
+                            Locale.ROOT,
+                            "dimension %d (size %d) does not split evenly into %d parts",
+                            dim,
+                            shape[dim],
+                            worldSize));
         }
         long part = shape[dim] / worldSize;
         return new TensorSlice(dim, rank * part, (rank + 1) * part);

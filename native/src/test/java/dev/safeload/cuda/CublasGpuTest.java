@@ -4,15 +4,16 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.List;
 import java.util.Random;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Test;
 
 /**
  * The cuBLAS binding on a real GPU against a double-precision CPU product: fp16 operands with fp32
@@ -46,7 +47,8 @@ class CublasGpuTest {
     }
 
     /** Row-major rows×cols random fp16 matrix, its values as doubles. */
-    record Matrix(int rows, int cols, double[] values, DeviceBuffer device) implements AutoCloseable {
+    record Matrix(int rows, int cols, double[] values, DeviceBuffer device)
+            implements AutoCloseable {
         static Matrix random(int rows, int cols, long seed) {
             Random random = new Random(seed);
             double[] values = new double[rows * cols];
@@ -85,10 +87,21 @@ class CublasGpuTest {
     void gemmExComputesARowMajorProductThroughTheTransposeIdentity() {
         // Y(rows x n) = X(rows x k) * W(k x n), all row-major: column-major Y^T = W^T * X^T.
         int rows = 64, k = 96, n = 80;
-        try (Matrix x = Matrix.random(rows, k, 1); Matrix w = Matrix.random(k, n, 2); Matrix y = Matrix.random(rows, n, 3)) {
-            blas.gemmEx(CublasOperation.N, CublasOperation.N, n, rows, k, 1.0,
-                    new DeviceMatrix(w.device(), CudaDataType.R_16F, n), new DeviceMatrix(x.device(), CudaDataType.R_16F, k),
-                    0.0, new DeviceMatrix(y.device(), CudaDataType.R_16F, n), CublasComputeType.COMPUTE_32F);
+        try (Matrix x = Matrix.random(rows, k, 1);
+                Matrix w = Matrix.random(k, n, 2);
+                Matrix y = Matrix.random(rows, n, 3)) {
+            blas.gemmEx(
+                    CublasOperation.N,
+                    CublasOperation.N,
+                    n,
+                    rows,
+                    k,
+                    1.0,
+                    new DeviceMatrix(w.device(), CudaDataType.R_16F, n),
+                    new DeviceMatrix(x.device(), CudaDataType.R_16F, k),
+                    0.0,
+                    new DeviceMatrix(y.device(), CudaDataType.R_16F, n),
+                    CublasComputeType.COMPUTE_32F);
             stream.synchronize();
             assertClose(product(x, w, rows, k, n), y.download());
         }
@@ -97,10 +110,21 @@ class CublasGpuTest {
     @Test
     void halfComputeTakesHalfScalars() {
         int m = 32;
-        try (Matrix a = Matrix.random(m, m, 4); Matrix b = Matrix.random(m, m, 5); Matrix c = Matrix.random(m, m, 6)) {
-            blas.gemmEx(CublasOperation.N, CublasOperation.N, m, m, m, 0.5,
-                    new DeviceMatrix(b.device(), CudaDataType.R_16F, m), new DeviceMatrix(a.device(), CudaDataType.R_16F, m),
-                    0.0, new DeviceMatrix(c.device(), CudaDataType.R_16F, m), CublasComputeType.COMPUTE_16F);
+        try (Matrix a = Matrix.random(m, m, 4);
+                Matrix b = Matrix.random(m, m, 5);
+                Matrix c = Matrix.random(m, m, 6)) {
+            blas.gemmEx(
+                    CublasOperation.N,
+                    CublasOperation.N,
+                    m,
+                    m,
+                    m,
+                    0.5,
+                    new DeviceMatrix(b.device(), CudaDataType.R_16F, m),
+                    new DeviceMatrix(a.device(), CudaDataType.R_16F, m),
+                    0.0,
+                    new DeviceMatrix(c.device(), CudaDataType.R_16F, m),
+                    CublasComputeType.COMPUTE_16F);
             stream.synchronize();
             double[] expected = product(a, b, m, m, m);
             for (int i = 0; i < expected.length; i++) {
@@ -113,24 +137,84 @@ class CublasGpuTest {
     @Test
     void stridedBatchedAndBatchedAndGroupedAgreeWithSeparateProducts() {
         int m = 16, batch = 3;
-        try (Matrix a = Matrix.random(batch * m, m, 7); Matrix b = Matrix.random(batch * m, m, 8);
-             Matrix strided = Matrix.random(batch * m, m, 9); Matrix pointered = Matrix.random(batch * m, m, 10);
-             Matrix grouped = Matrix.random(batch * m, m, 11)) {
+        try (Matrix a = Matrix.random(batch * m, m, 7);
+                Matrix b = Matrix.random(batch * m, m, 8);
+                Matrix strided = Matrix.random(batch * m, m, 9);
+                Matrix pointered = Matrix.random(batch * m, m, 10);
+                Matrix grouped = Matrix.random(batch * m, m, 11)) {
             long stride = (long) m * m;
-            blas.gemmStridedBatchedEx(CublasOperation.N, CublasOperation.N, m, m, m, 1.0,
-                    new DeviceMatrix(b.device(), CudaDataType.R_16F, m), stride,
-                    new DeviceMatrix(a.device(), CudaDataType.R_16F, m), stride, 0.0,
-                    new DeviceMatrix(strided.device(), CudaDataType.R_16F, m), stride, batch, CublasComputeType.COMPUTE_32F);
+            blas.gemmStridedBatchedEx(
+                    CublasOperation.N,
+                    CublasOperation.N,
+                    m,
+                    m,
+                    m,
+                    1.0,
+                    new DeviceMatrix(b.device(), CudaDataType.R_16F, m),
+                    stride,
+                    new DeviceMatrix(a.device(), CudaDataType.R_16F, m),
+                    stride,
+                    0.0,
+                    new DeviceMatrix(strided.device(), CudaDataType.R_16F, m),
+                    stride,
+                    batch,
+                    CublasComputeType.COMPUTE_32F);
             try (DeviceBuffer aArray = pointers(b.device(), stride * 2, batch);
-                 DeviceBuffer bArray = pointers(a.device(), stride * 2, batch);
-                 DeviceBuffer cArray = pointers(pointered.device(), stride * 2, batch);
-                 DeviceBuffer gArray = pointers(grouped.device(), stride * 2, batch)) {
-                blas.gemmBatchedEx(CublasOperation.N, CublasOperation.N, m, m, m, 1.0, aArray, CudaDataType.R_16F, m,
-                        bArray, CudaDataType.R_16F, m, 0.0, cArray, CudaDataType.R_16F, m, batch, CublasComputeType.COMPUTE_32F);
+                    DeviceBuffer bArray = pointers(a.device(), stride * 2, batch);
+                    DeviceBuffer cArray = pointers(pointered.device(), stride * 2, batch);
+                    DeviceBuffer gArray = pointers(grouped.device(), stride * 2, batch)) {
+                blas.gemmBatchedEx(
+                        CublasOperation.N,
+                        CublasOperation.N,
+                        m,
+                        m,
+                        m,
+                        1.0,
+                        aArray,
+                        CudaDataType.R_16F,
+                        m,
+                        bArray,
+                        CudaDataType.R_16F,
+                        m,
+                        0.0,
+                        cArray,
+                        CudaDataType.R_16F,
+                        m,
+                        batch,
+                        CublasComputeType.COMPUTE_32F);
                 if (Cublas.load().hasGroupedGemm()) {
-                    blas.gemmGroupedBatchedEx(List.of(new GemmGroup(CublasOperation.N, CublasOperation.N, m, m, m, 1.0, m, m,
-                            0.0, m, 1), new GemmGroup(CublasOperation.N, CublasOperation.N, m, m, m, 1.0, m, m, 0.0, m, 2)),
-                            aArray, CudaDataType.R_16F, bArray, CudaDataType.R_16F, gArray, CudaDataType.R_16F,
+                    blas.gemmGroupedBatchedEx(
+                            List.of(
+                                    new GemmGroup(
+                                            CublasOperation.N,
+                                            CublasOperation.N,
+                                            m,
+                                            m,
+                                            m,
+                                            1.0,
+                                            m,
+                                            m,
+                                            0.0,
+                                            m,
+                                            1),
+                                    new GemmGroup(
+                                            CublasOperation.N,
+                                            CublasOperation.N,
+                                            m,
+                                            m,
+                                            m,
+                                            1.0,
+                                            m,
+                                            m,
+                                            0.0,
+                                            m,
+                                            2)),
+                            aArray,
+                            CudaDataType.R_16F,
+                            bArray,
+                            CudaDataType.R_16F,
+                            gArray,
+                            CudaDataType.R_16F,
                             CublasComputeType.COMPUTE_32F);
                 }
                 stream.synchronize();
@@ -143,7 +227,8 @@ class CublasGpuTest {
                 assertClose(expected, java.util.Arrays.copyOfRange(s, i * m * m, (i + 1) * m * m));
                 assertClose(expected, java.util.Arrays.copyOfRange(p, i * m * m, (i + 1) * m * m));
                 if (Cublas.load().hasGroupedGemm()) {
-                    assertClose(expected, java.util.Arrays.copyOfRange(g, i * m * m, (i + 1) * m * m));
+                    assertClose(
+                            expected, java.util.Arrays.copyOfRange(g, i * m * m, (i + 1) * m * m));
                 }
             }
         }
@@ -153,12 +238,39 @@ class CublasGpuTest {
     void invalidArgumentsBecomeNamedStatuses() {
         try (Matrix a = Matrix.random(4, 4, 12)) {
             DeviceMatrix operand = new DeviceMatrix(a.device(), CudaDataType.R_16F, 4);
-            CudaException e = assertThrows(CudaException.class, () -> blas.gemmEx(CublasOperation.N, CublasOperation.N,
-                    -1, 4, 4, 1.0, operand, operand, 0.0, operand, CublasComputeType.COMPUTE_32F));
+            CudaException e =
+                    assertThrows(
+                            CudaException.class,
+                            () ->
+                                    blas.gemmEx(
+                                            CublasOperation.N,
+                                            CublasOperation.N,
+                                            -1,
+                                            4,
+                                            4,
+                                            1.0,
+                                            operand,
+                                            operand,
+                                            0.0,
+                                            operand,
+                                            CublasComputeType.COMPUTE_32F));
             assertEquals(CudaError.CUBLAS_STATUS_INVALID_VALUE, e.kind());
             assertTrue(e.getMessage().startsWith("cublasGemmEx("), e.getMessage());
-            assertThrows(IllegalArgumentException.class, () -> blas.gemmEx(CublasOperation.N, CublasOperation.N,
-                    8, 8, 8, 1.0, operand, operand, 0.0, operand, CublasComputeType.COMPUTE_32F));
+            assertThrows(
+                    IllegalArgumentException.class,
+                    () ->
+                            blas.gemmEx(
+                                    CublasOperation.N,
+                                    CublasOperation.N,
+                                    8,
+                                    8,
+                                    8,
+                                    1.0,
+                                    operand,
+                                    operand,
+                                    0.0,
+                                    operand,
+                                    CublasComputeType.COMPUTE_32F));
         }
     }
 
@@ -176,7 +288,9 @@ class CublasGpuTest {
     }
 
     private static Matrix slice(Matrix m, int index, int size) {
-        double[] values = java.util.Arrays.copyOfRange(m.values(), index * size * size, (index + 1) * size * size);
+        double[] values =
+                java.util.Arrays.copyOfRange(
+                        m.values(), index * size * size, (index + 1) * size * size);
         return new Matrix(size, size, values, m.device());
     }
 

@@ -23,8 +23,11 @@ class CudaAvailabilityTest {
             assertTrue(e.getMessage().startsWith("CUDA is not available: "), e.getMessage());
             assertFalse(e.getMessage().contains("\n"), "one line: " + e.getMessage());
             // Every entry point gives the same single error, not a linkage error from JCuda.
-            assertEquals(CudaError.CUDA_UNAVAILABLE, assertThrows(CudaException.class, Cuda::devices).kind());
-            assertEquals(CudaError.CUDA_UNAVAILABLE,
+            assertEquals(
+                    CudaError.CUDA_UNAVAILABLE,
+                    assertThrows(CudaException.class, Cuda::devices).kind());
+            assertEquals(
+                    CudaError.CUDA_UNAVAILABLE,
                     assertThrows(CudaException.class, () -> CudaContext.open(0)).kind());
         }
     }
@@ -43,7 +46,9 @@ class CudaAvailabilityTest {
         if (!Cublas.isAvailable()) {
             String reason = Cublas.unavailableReason().orElseThrow();
             assertTrue(reason.contains("safeload.cublas.library"), reason);
-            assertEquals(CudaError.CUBLAS_UNAVAILABLE, assertThrows(CudaException.class, Cublas::load).kind());
+            assertEquals(
+                    CudaError.CUBLAS_UNAVAILABLE,
+                    assertThrows(CudaException.class, Cublas::load).kind());
         } else {
             assertTrue(Cublas.load().version().matches("\\d+\\.\\d+\\.\\d+"));
         }
@@ -53,14 +58,18 @@ class CudaAvailabilityTest {
     void gemmOperandExtentsAreCheckedAgainstTheBuffer() {
         // 3x4 column-major F16 with ld 3 needs (4-1)*3+3 = 12 elements = 24 bytes.
         CublasHandle.checkExtent("A", CudaDataType.R_16F, 3, 24, 3, 4, 0, 1);
-        IllegalArgumentException small = assertThrows(IllegalArgumentException.class,
-                () -> CublasHandle.checkExtent("A", CudaDataType.R_16F, 3, 23, 3, 4, 0, 1));
+        IllegalArgumentException small =
+                assertThrows(
+                        IllegalArgumentException.class,
+                        () -> CublasHandle.checkExtent("A", CudaDataType.R_16F, 3, 23, 3, 4, 0, 1));
         assertTrue(small.getMessage().contains("needs 24 bytes"), small.getMessage());
-        assertThrows(IllegalArgumentException.class,
+        assertThrows(
+                IllegalArgumentException.class,
                 () -> CublasHandle.checkExtent("C", CudaDataType.R_32F, 2, 1 << 20, 3, 4, 0, 1));
         // Batched: 5 matrices 12 elements apart: 4*12 + 12 = 60 elements.
         CublasHandle.checkExtent("B", CudaDataType.R_32F, 3, 240, 3, 4, 12, 5);
-        assertThrows(IllegalArgumentException.class,
+        assertThrows(
+                IllegalArgumentException.class,
                 () -> CublasHandle.checkExtent("B", CudaDataType.R_32F, 3, 236, 3, 4, 12, 5));
     }
 }

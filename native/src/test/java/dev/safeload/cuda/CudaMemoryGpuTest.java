@@ -6,6 +6,11 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -15,10 +20,6 @@ import java.util.Random;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Test;
 
 /** Device memory, streams, events and the context on a real GPU. */
 @RequiresGpu
@@ -88,11 +89,11 @@ class CudaMemoryGpuTest {
     @Test
     void pinnedBuffersCopyAsynchronouslyOnStreamsAndEventsOrderThem() {
         try (PinnedHostBuffer pinned = context.allocatePinned(8 << 20);
-             DeviceBuffer a = context.allocate(8 << 20);
-             DeviceBuffer b = context.allocate(8 << 20);
-             CudaStream first = context.createStream();
-             CudaStream second = context.createStream();
-             CudaEvent copied = context.createEvent()) {
+                DeviceBuffer a = context.allocate(8 << 20);
+                DeviceBuffer b = context.allocate(8 << 20);
+                CudaStream first = context.createStream();
+                CudaStream second = context.createStream();
+                CudaEvent copied = context.createEvent()) {
             assertEquals(8 << 20, pinned.segment().byteSize());
             byte[] data = random(8 << 20, 2);
             pinned.segment().copyFrom(MemorySegment.ofArray(data));
@@ -113,12 +114,13 @@ class CudaMemoryGpuTest {
         // The switch is process-wide: a user's own JCuda code may turn it on.
         jcuda.driver.JCudaDriver.setExceptionsEnabled(true);
         try (PinnedHostBuffer pinned = context.allocatePinned(16 << 20);
-             DeviceBuffer target = context.allocate(16 << 20);
-             CudaStream stream = context.createStream();
-             CudaEvent copied = context.createEvent()) {
+                DeviceBuffer target = context.allocate(16 << 20);
+                CudaStream stream = context.createStream();
+                CudaEvent copied = context.createEvent()) {
             target.copyFromHostAsync(pinned.segment(), 0, stream);
             copied.record(stream);
-            copied.isComplete(); // CUDA_ERROR_NOT_READY must come back as false, not as JCuda's exception
+            copied.isComplete(); // CUDA_ERROR_NOT_READY must come back as false, not as JCuda's
+            // exception
             copied.synchronize();
             assertTrue(copied.isComplete());
             long tooMuch = context.device().totalMemory() + (1L << 30);
@@ -146,23 +148,28 @@ class CudaMemoryGpuTest {
             List<Future<DeviceBuffer>> made = new ArrayList<>();
             for (int i = 0; i < 8; i++) {
                 int seed = i;
-                made.add(pool.submit(() -> {
-                    DeviceBuffer buffer = context.allocate(1 << 16);
-                    buffer.copyFromHost(MemorySegment.ofArray(random(1 << 16, seed)), 0);
-                    return buffer;
-                }));
+                made.add(
+                        pool.submit(
+                                () -> {
+                                    DeviceBuffer buffer = context.allocate(1 << 16);
+                                    buffer.copyFromHost(
+                                            MemorySegment.ofArray(random(1 << 16, seed)), 0);
+                                    return buffer;
+                                }));
             }
             List<Future<?>> checked = new ArrayList<>();
             for (int i = 0; i < made.size(); i++) {
                 DeviceBuffer buffer = made.get(i).get();
                 int seed = i;
-                checked.add(pool.submit(() -> {
-                    byte[] back = new byte[1 << 16];
-                    buffer.copyToHost(0, MemorySegment.ofArray(back));
-                    assertArrayEquals(random(1 << 16, seed), back);
-                    buffer.close();
-                    return null;
-                }));
+                checked.add(
+                        pool.submit(
+                                () -> {
+                                    byte[] back = new byte[1 << 16];
+                                    buffer.copyToHost(0, MemorySegment.ofArray(back));
+                                    assertArrayEquals(random(1 << 16, seed), back);
+                                    buffer.close();
+                                    return null;
+                                }));
             }
             for (Future<?> f : checked) {
                 f.get();
@@ -214,9 +221,12 @@ class CudaMemoryGpuTest {
 
     @Test
     void ptxModulesLoadAndNameTheirFunctions() {
-        try (CudaModule module = context.loadModule("convert.ptx", dev.safeload.cuda.internal.ConversionKernels.ptx())) {
+        try (CudaModule module =
+                context.loadModule(
+                        "convert.ptx", dev.safeload.cuda.internal.ConversionKernels.ptx())) {
             module.function("safeload_f32_to_f16");
-            CudaException e = assertThrows(CudaException.class, () -> module.function("no_such_kernel"));
+            CudaException e =
+                    assertThrows(CudaException.class, () -> module.function("no_such_kernel"));
             assertEquals(CudaError.CUDA_ERROR_NOT_FOUND, e.kind());
         }
     }

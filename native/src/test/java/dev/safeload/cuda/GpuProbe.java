@@ -4,7 +4,10 @@ package dev.safeload.cuda;
 public final class GpuProbe {
     private GpuProbe() {}
 
-    /** Whether GPU tests should run here: a device is visible, or {@code -Dsafeload.gpu.required=true}. */
+    /**
+     * Whether GPU tests should run here: a device is visible, or {@code
+     * -Dsafeload.gpu.required=true}.
+     */
     public static boolean available() {
         if (Boolean.getBoolean("safeload.gpu.required")) {
             return true;

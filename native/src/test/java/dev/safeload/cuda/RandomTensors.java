@@ -1,15 +1,22 @@
 package dev.safeload.cuda;
 
 import dev.safeload.cuda.internal.Conversion;
+
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.Random;
 
-/** Little-endian random tensor data for the upload tests, with values that exercise every rounding case. */
+/**
+ * Little-endian random tensor data for the upload tests, with values that exercise every rounding
+ * case.
+ */
 final class RandomTensors {
     private RandomTensors() {}
 
-    /** A wide exponent range, so rounding, overflow to infinity and subnormal results all occur on conversion. */
+    /**
+     * A wide exponent range, so rounding, overflow to infinity and subnormal results all occur on
+     * conversion.
+     */
     private static float wide(Random random) {
         return (float) (random.nextGaussian() * Math.pow(2, random.nextInt(-30, 20)));
     }

@@ -41,7 +41,13 @@ public enum DType {
     I64("I64", 64, Kind.SIGNED),
     U64("U64", 64, Kind.UNSIGNED);
 
-    private enum Kind { BOOL, SIGNED, UNSIGNED, FLOAT, COMPLEX }
+    private enum Kind {
+        BOOL,
+        SIGNED,
+        UNSIGNED,
+        FLOAT,
+        COMPLEX
+    }
 
     private static final DType[] VALUES = values();
 
@@ -85,7 +91,9 @@ public enum DType {
         return kind == Kind.COMPLEX;
     }
 
-    /** Whether elements are smaller than a byte ({@link #F4}, {@link #F6_E2M3}, {@link #F6_E3M2}). */
+    /**
+     * Whether elements are smaller than a byte ({@link #F4}, {@link #F6_E2M3}, {@link #F6_E3M2}).
+     */
     public boolean isSubByte() {
         return bits < 8;
     }
@@ -106,19 +114,30 @@ public enum DType {
         try {
             totalBits = Math.multiplyExact(elementCount, (long) bits);
         } catch (ArithmeticException e) {
-            throw new SafetensorsException(SafetensorsError.ValidationOverflow, String.format(Locale.ROOT,
-                    "%d elements of %s overflow a 64-bit byte count", elementCount, formatName));
+            throw new SafetensorsException(
+                    SafetensorsError.ValidationOverflow,
+                    String.format(
+                            Locale.ROOT,
+                            "%d elements of %s overflow a 64-bit byte count",
+                            elementCount,
+                            formatName));
         }
         if ((totalBits & 7) != 0) {
-            throw new SafetensorsException(SafetensorsError.MisalignedSlice, String.format(Locale.ROOT,
-                    "%d elements of %s (%d bits each) do not fill whole bytes", elementCount, formatName, bits));
+            throw new SafetensorsException(
+                    SafetensorsError.MisalignedSlice,
+                    String.format(
+                            Locale.ROOT,
+                            "%d elements of %s (%d bits each) do not fill whole bytes",
+                            elementCount,
+                            formatName,
+                            bits));
         }
         return totalBits >>> 3;
     }
 
     /**
-     * The type whose header name is {@code name}, matched exactly as the reference does
-     * ({@code f32} is not {@code F32}).
+     * The type whose header name is {@code name}, matched exactly as the reference does ({@code
+     * f32} is not {@code F32}).
      *
      * @throws SafetensorsException {@link SafetensorsError#InvalidHeaderDeserialization} naming the
      *     unknown type and listing the known ones
@@ -126,7 +145,8 @@ public enum DType {
     public static DType fromFormatName(String name) {
         DType d = lookup(name);
         if (d == null) {
-            throw new SafetensorsException(SafetensorsError.InvalidHeaderDeserialization,
+            throw new SafetensorsException(
+                    SafetensorsError.InvalidHeaderDeserialization,
                     "unknown dtype " + quote(name) + ", expected one of " + knownNames());
         }
         return d;

@@ -10,7 +10,8 @@ import java.util.Objects;
  */
 public record ReadOptions(Backend backend, SafetensorsLimits limits) {
     /** Memory-mapped, reference limits. */
-    public static final ReadOptions DEFAULT = new ReadOptions(Backend.MMAP, SafetensorsLimits.DEFAULT);
+    public static final ReadOptions DEFAULT =
+            new ReadOptions(Backend.MMAP, SafetensorsLimits.DEFAULT);
 
     public ReadOptions {
         Objects.requireNonNull(backend, "backend");
@@ -30,14 +31,14 @@ public record ReadOptions(Backend backend, SafetensorsLimits limits) {
     /** How tensor bytes reach memory. */
     public enum Backend {
         /**
-         * One read-only mapping of the whole file; tensor views are zero-copy slices of it. Fast
-         * on local disks; on network filesystems every page fault is a round trip.
+         * One read-only mapping of the whole file; tensor views are zero-copy slices of it. Fast on
+         * local disks; on network filesystems every page fault is a round trip.
          */
         MMAP,
         /**
          * Positional reads ({@code pread(2)} through {@code FileChannel.read(ByteBuffer, long)})
-         * into caller memory; for NFS, Lustre and other filesystems where mapping is slow or
-         * unsafe (a truncated file kills a mapping process with SIGBUS, a read just fails).
+         * into caller memory; for NFS, Lustre and other filesystems where mapping is slow or unsafe
+         * (a truncated file kills a mapping process with SIGBUS, a read just fails).
          */
         PREAD
     }

@@ -4,8 +4,8 @@ import dev.safeload.ErrorKind;
 
 /**
  * Why a safetensors file (or an operation on one) was refused. The first ten are the reference
- * implementation's {@code SafeTensorError} variants, under the same names, so that
- * {@code safeload validate} reports what the reference reader would.
+ * implementation's {@code SafeTensorError} variants, under the same names, so that {@code safeload
+ * validate} reports what the reference reader would.
  */
 public enum SafetensorsError implements ErrorKind {
     /** Fewer than 8 bytes, or a header length that runs past the end of the file. */

@@ -3,6 +3,7 @@ package dev.safeload.safetensors;
 import dev.safeload.safetensors.internal.HeaderParser;
 import dev.safeload.safetensors.internal.Names;
 import dev.safeload.safetensors.internal.PreadChannel;
+
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -24,12 +25,12 @@ import java.util.concurrent.ConcurrentHashMap;
  *
  * <p>With the default {@link ReadOptions.Backend#MMAP} backend the whole file is one read-only
  * {@link MemorySegment} ({@code FileChannel.map(READ_ONLY, 0, size, arena)}) and tensor views are
- * zero-copy slices of it, however large the file (no 2 GiB windows). With
- * {@link ReadOptions.Backend#PREAD} the file is read with positional reads instead.
+ * zero-copy slices of it, however large the file (no 2 GiB windows). With {@link
+ * ReadOptions.Backend#PREAD} the file is read with positional reads instead.
  *
  * <p>Lifetime: the handle owns a shared {@link Arena}; {@link #close()} unmaps the file, after
- * which every view and segment obtained from it fails fast with {@link IllegalStateException}.
- * All read methods may be called from many threads at once.
+ * which every view and segment obtained from it fails fast with {@link IllegalStateException}. All
+ * read methods may be called from many threads at once.
  *
  * <p>A mapping assumes the file does not change while open: if another process truncates it, an
  * access past the new end faults (the JVM turns the SIGBUS into an {@link InternalError}). Files
@@ -60,8 +61,15 @@ public final class SafetensorsFile implements AutoCloseable {
     private final PreadChannel pread; // PREAD: the channel; MMAP: null
     private final Map<String, MemorySegment> preadCache;
 
-    private SafetensorsFile(Path path, ReadOptions options, long fileSize, SafetensorsHeader header, Arena arena,
-            boolean ownsArena, MemorySegment data, PreadChannel pread) {
+    private SafetensorsFile(
+            Path path,
+            ReadOptions options,
+            long fileSize,
+            SafetensorsHeader header,
+            Arena arena,
+            boolean ownsArena,
+            MemorySegment data,
+            PreadChannel pread) {
         this.path = path;
         this.options = options;
         this.fileSize = fileSize;
@@ -94,7 +102,10 @@ public final class SafetensorsFile implements AutoCloseable {
         }
     }
 
-    /** Opens a file whose mapping lives in {@code arena}, owned by the caller when {@code ownsArena} is false. */
+    /**
+     * Opens a file whose mapping lives in {@code arena}, owned by the caller when {@code ownsArena}
+     * is false.
+     */
     static SafetensorsFile open(Path path, ReadOptions options, Arena arena, boolean ownsArena) {
         Objects.requireNonNull(path, "path");
         Objects.requireNonNull(options, "options");
@@ -104,28 +115,37 @@ public final class SafetensorsFile implements AutoCloseable {
         } catch (NoSuchFileException e) {
             throw new SafetensorsException(SafetensorsError.Io, "no such file: " + path, e);
         } catch (IOException e) {
-            throw new SafetensorsException(SafetensorsError.Io, "cannot open " + path + ": " + e, e);
+            throw new SafetensorsException(
+                    SafetensorsError.Io, "cannot open " + path + ": " + e, e);
         }
         boolean keepChannel = false;
         try {
             long size = channel.size();
             if (options.backend() == ReadOptions.Backend.MMAP) {
-                MemorySegment whole = size == 0 ? MemorySegment.ofArray(new byte[0]) : map(path, channel, size, arena);
+                MemorySegment whole =
+                        size == 0
+                                ? MemorySegment.ofArray(new byte[0])
+                                : map(path, channel, size, arena);
                 SafetensorsHeader header = HeaderParser.parse(whole, options.limits());
                 MemorySegment data = whole.asSlice(header.dataStart());
-                return new SafetensorsFile(path, options, size, header, arena, ownsArena, data, null);
+                return new SafetensorsFile(
+                        path, options, size, header, arena, ownsArena, data, null);
             }
             PreadChannel pread = PreadChannel.of(path, channel);
             keepChannel = true;
             try {
-                SafetensorsHeader header = HeaderParser.parse((pos, dst) -> pread.read(pos, dst), size, options.limits());
-                return new SafetensorsFile(path, options, size, header, arena, ownsArena, null, pread);
+                SafetensorsHeader header =
+                        HeaderParser.parse(
+                                (pos, dst) -> pread.read(pos, dst), size, options.limits());
+                return new SafetensorsFile(
+                        path, options, size, header, arena, ownsArena, null, pread);
             } catch (RuntimeException | IOException e) {
                 pread.close();
                 throw e;
             }
         } catch (IOException e) {
-            throw new SafetensorsException(SafetensorsError.Io, "cannot read " + path + ": " + e, e);
+            throw new SafetensorsException(
+                    SafetensorsError.Io, "cannot read " + path + ": " + e, e);
         } finally {
             if (!keepChannel) {
                 closeQuietly(channel);
@@ -133,13 +153,22 @@ public final class SafetensorsFile implements AutoCloseable {
         }
     }
 
-    private static MemorySegment map(Path path, FileChannel channel, long size, Arena arena) throws IOException {
+    private static MemorySegment map(Path path, FileChannel channel, long size, Arena arena)
+            throws IOException {
         try {
             return channel.map(FileChannel.MapMode.READ_ONLY, 0, size, arena);
         } catch (IOException | UnsupportedOperationException e) {
-            throw new SafetensorsException(SafetensorsError.Io, "cannot memory-map " + path + " (" + size
-                    + " bytes): " + e.getMessage() + "; check `ulimit -v` and vm.max_map_count, or open it with "
-                    + "ReadOptions.Backend.PREAD", e);
+            throw new SafetensorsException(
+                    SafetensorsError.Io,
+                    "cannot memory-map "
+                            + path
+                            + " ("
+                            + size
+                            + " bytes): "
+                            + e.getMessage()
+                            + "; check `ulimit -v` and vm.max_map_count, or open it with "
+                            + "ReadOptions.Backend.PREAD",
+                    e);
         }
     }
 
@@ -171,7 +200,9 @@ public final class SafetensorsFile implements AutoCloseable {
         return header;
     }
 
-    /** The {@code __metadata__} map; empty when the header has none (see {@link #hasMetadata()}). */
+    /**
+     * The {@code __metadata__} map; empty when the header has none (see {@link #hasMetadata()}).
+     */
     public Map<String, String> metadata() {
         return header.metadata() == null ? Collections.emptyMap() : header.metadata();
     }
@@ -208,7 +239,8 @@ public final class SafetensorsFile implements AutoCloseable {
     public TensorInfo info(String name) {
         TensorInfo t = byName.get(name);
         if (t == null) {
-            throw new SafetensorsException(SafetensorsError.TensorNotFound,
+            throw new SafetensorsException(
+                    SafetensorsError.TensorNotFound,
                     "tensor " + Names.quote(name) + " not found in " + path);
         }
         return t;
@@ -234,18 +266,22 @@ public final class SafetensorsFile implements AutoCloseable {
         if (data != null) {
             return data.asSlice(t.begin(), t.byteLength());
         }
-        return preadCache.computeIfAbsent(t.name(), k -> {
-            MemorySegment copy = arena.allocate(Math.max(1, t.byteLength()), 8).asSlice(0, t.byteLength());
-            pread.read(dataStart() + t.begin(), copy);
-            return copy;
-        });
+        return preadCache.computeIfAbsent(
+                t.name(),
+                k -> {
+                    MemorySegment copy =
+                            arena.allocate(Math.max(1, t.byteLength()), 8)
+                                    .asSlice(0, t.byteLength());
+                    pread.read(dataStart() + t.begin(), copy);
+                    return copy;
+                });
     }
 
     /**
      * Copies {@code dst.byteSize()} bytes of tensor {@code t}, starting {@code offsetInTensor}
      * bytes into it, to {@code dst} (any segment: native, pinned, heap). Thread-safe; this is the
-     * call upload pipelines make from several threads. For PREAD it is one positional read per
-     * GiB, straight into {@code dst}.
+     * call upload pipelines make from several threads. For PREAD it is one positional read per GiB,
+     * straight into {@code dst}.
      *
      * @throws IndexOutOfBoundsException if the range is not inside the tensor
      * @throws IllegalStateException if the file is closed
@@ -262,14 +298,15 @@ public final class SafetensorsFile implements AutoCloseable {
     }
 
     /**
-     * The whole data section as one segment (MMAP only): tensor {@code t} is at
-     * {@code [t.begin(), t.end())}.
+     * The whole data section as one segment (MMAP only): tensor {@code t} is at {@code [t.begin(),
+     * t.end())}.
      *
      * @throws UnsupportedOperationException for the PREAD backend
      */
     public MemorySegment dataSegment() {
         if (data == null) {
-            throw new UnsupportedOperationException("the PREAD backend has no mapped data segment; use readBytes");
+            throw new UnsupportedOperationException(
+                    "the PREAD backend has no mapped data segment; use readBytes");
         }
         return data;
     }
@@ -293,6 +330,12 @@ public final class SafetensorsFile implements AutoCloseable {
 
     @Override
     public String toString() {
-        return "SafetensorsFile[" + path + ", " + header.tensors().size() + " tensors, " + options.backend() + "]";
+        return "SafetensorsFile["
+                + path
+                + ", "
+                + header.tensors().size()
+                + " tensors, "
+                + options.backend()
+                + "]";
     }
 }

@@ -1,6 +1,7 @@
 package dev.safeload.safetensors;
 
 import dev.safeload.safetensors.internal.HeaderParser;
+
 import java.lang.foreign.MemorySegment;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -18,12 +19,16 @@ import java.util.Objects;
  *     JSON {@code null}
  * @param tensors the tensors sorted by {@code data_offsets}
  */
-public record SafetensorsHeader(long headerLength, Map<String, String> metadata, List<TensorInfo> tensors) {
+public record SafetensorsHeader(
+        long headerLength, Map<String, String> metadata, List<TensorInfo> tensors) {
     public SafetensorsHeader {
         if (headerLength < 0) {
             throw new IllegalArgumentException("negative header length " + headerLength);
         }
-        metadata = metadata == null ? null : Collections.unmodifiableMap(new LinkedHashMap<>(metadata));
+        metadata =
+                metadata == null
+                        ? null
+                        : Collections.unmodifiableMap(new LinkedHashMap<>(metadata));
         tensors = List.copyOf(Objects.requireNonNull(tensors, "tensors"));
     }
 

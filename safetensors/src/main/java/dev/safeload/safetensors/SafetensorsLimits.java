@@ -24,12 +24,17 @@ public record SafetensorsLimits(long maxHeaderBytes, int maxTensors, int maxJson
     public static final long REFERENCE_MAX_HEADER_BYTES = 100_000_000L;
 
     /** The reference reader's limits. */
-    public static final SafetensorsLimits DEFAULT = new SafetensorsLimits(REFERENCE_MAX_HEADER_BYTES, 10_000_000, 128);
+    public static final SafetensorsLimits DEFAULT =
+            new SafetensorsLimits(REFERENCE_MAX_HEADER_BYTES, 10_000_000, 128);
 
     public SafetensorsLimits {
         if (maxHeaderBytes < 2 || maxHeaderBytes > Integer.MAX_VALUE - 8) {
-            throw new IllegalArgumentException(String.format(Locale.ROOT,
-                    "maxHeaderBytes must be in [2, %d], got %d", Integer.MAX_VALUE - 8, maxHeaderBytes));
+            throw new IllegalArgumentException(
+                    String.format(
+                            Locale.ROOT,
+                            "maxHeaderBytes must be in [2, %d], got %d",
+                            Integer.MAX_VALUE - 8,
+                            maxHeaderBytes));
         }
         if (maxTensors < 0) {
             throw new IllegalArgumentException("maxTensors must be >= 0, got " + maxTensors);

@@ -2,6 +2,7 @@ package dev.safeload.safetensors;
 
 import dev.safeload.safetensors.internal.IndexFile;
 import dev.safeload.safetensors.internal.Names;
+
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.nio.file.Files;
@@ -16,16 +17,16 @@ import java.util.Objects;
 import java.util.stream.Stream;
 
 /**
- * One model over one safetensors file or the shards of a sharded checkpoint
- * ({@code model.safetensors.index.json}, whose {@code weight_map} names each tensor's shard).
- * All shards are opened and validated at {@link #open}; they share one arena, which
- * {@link #close()} closes once (closing a shared arena is the expensive part of unmapping).
+ * One model over one safetensors file or the shards of a sharded checkpoint ({@code
+ * model.safetensors.index.json}, whose {@code weight_map} names each tensor's shard). All shards
+ * are opened and validated at {@link #open}; they share one arena, which {@link #close()} closes
+ * once (closing a shared arena is the expensive part of unmapping).
  *
  * <p>{@link #open} accepts a {@code .safetensors} file, an {@code .index.json} file, or a folder
- * holding {@code model.safetensors.index.json}, {@code model.safetensors}, or exactly one index
- * or one safetensors file. Shard names that leave the index's folder are refused with
- * {@link SafetensorsError#InvalidIndex}. The check is lexical, so symbolic links inside the folder
- * (the hub cache's snapshot links to blobs) keep working.
+ * holding {@code model.safetensors.index.json}, {@code model.safetensors}, or exactly one index or
+ * one safetensors file. Shard names that leave the index's folder are refused with {@link
+ * SafetensorsError#InvalidIndex}. The check is lexical, so symbolic links inside the folder (the
+ * hub cache's snapshot links to blobs) keep working.
  *
  * {@snippet :
  * try (SafetensorsModel model = SafetensorsModel.open(Path.of("/models/llama"))) {
@@ -47,8 +48,13 @@ public final class SafetensorsModel implements AutoCloseable {
     private final Map<String, SafetensorsFile> fileByTensor;
     private final List<TensorInfo> tensors;
 
-    private SafetensorsModel(Path source, boolean sharded, Arena arena, List<SafetensorsFile> files,
-            Map<String, SafetensorsFile> fileByTensor, List<TensorInfo> tensors) {
+    private SafetensorsModel(
+            Path source,
+            boolean sharded,
+            Arena arena,
+            List<SafetensorsFile> files,
+            Map<String, SafetensorsFile> fileByTensor,
+            List<TensorInfo> tensors) {
         this.source = source;
         this.sharded = sharded;
         this.arena = arena;
@@ -86,7 +92,8 @@ public final class SafetensorsModel implements AutoCloseable {
         }
     }
 
-    private static SafetensorsModel openIndex(Path indexPath, ReadOptions options, Arena arena, List<SafetensorsFile> opened) {
+    private static SafetensorsModel openIndex(
+            Path indexPath, ReadOptions options, Arena arena, List<SafetensorsFile> opened) {
         IndexFile index = IndexFile.read(indexPath);
         Path folder = indexPath.toAbsolutePath().normalize().getParent();
         Map<String, SafetensorsFile> byShard = new LinkedHashMap<>();
@@ -96,7 +103,8 @@ public final class SafetensorsModel implements AutoCloseable {
             if (file == null) {
                 Path shard = folder.resolve(e.getValue()).normalize();
                 if (!shard.startsWith(folder)) {
-                    throw new SafetensorsException(SafetensorsError.InvalidIndex,
+                    throw new SafetensorsException(
+                            SafetensorsError.InvalidIndex,
                             "shard " + Names.quote(e.getValue()) + " resolves outside " + folder);
                 }
                 file = SafetensorsFile.open(shard, options, arena, false);
@@ -104,8 +112,15 @@ public final class SafetensorsModel implements AutoCloseable {
                 byShard.put(e.getValue(), file);
             }
             if (!file.contains(e.getKey())) {
-                throw new SafetensorsException(SafetensorsError.InvalidIndex, "invalid index " + indexPath + ": tensor "
-                        + Names.quote(e.getKey()) + " is listed in shard " + Names.quote(e.getValue()) + " but that file does not hold it");
+                throw new SafetensorsException(
+                        SafetensorsError.InvalidIndex,
+                        "invalid index "
+                                + indexPath
+                                + ": tensor "
+                                + Names.quote(e.getKey())
+                                + " is listed in shard "
+                                + Names.quote(e.getValue())
+                                + " but that file does not hold it");
             }
             byTensor.put(e.getKey(), file);
         }
@@ -117,14 +132,16 @@ public final class SafetensorsModel implements AutoCloseable {
                 }
             }
         }
-        return new SafetensorsModel(indexPath, true, arena, new ArrayList<>(byShard.values()), byTensor, tensors);
+        return new SafetensorsModel(
+                indexPath, true, arena, new ArrayList<>(byShard.values()), byTensor, tensors);
     }
 
     /** The file {@link #open} reads for {@code path}: itself, or what a folder holds. */
     static Path resolve(Path path) {
         if (!Files.isDirectory(path)) {
             if (!Files.exists(path)) {
-                throw new SafetensorsException(SafetensorsError.Io, "no such file or folder: " + path);
+                throw new SafetensorsException(
+                        SafetensorsError.Io, "no such file or folder: " + path);
             }
             return path;
         }
@@ -138,10 +155,17 @@ public final class SafetensorsModel implements AutoCloseable {
         List<Path> singles;
         try (Stream<Path> s = Files.list(path)) {
             List<Path> all = s.filter(Files::isRegularFile).sorted().toList();
-            indexes = all.stream().filter(p -> p.getFileName().toString().endsWith(INDEX_SUFFIX)).toList();
-            singles = all.stream().filter(p -> p.getFileName().toString().endsWith(".safetensors")).toList();
+            indexes =
+                    all.stream()
+                            .filter(p -> p.getFileName().toString().endsWith(INDEX_SUFFIX))
+                            .toList();
+            singles =
+                    all.stream()
+                            .filter(p -> p.getFileName().toString().endsWith(".safetensors"))
+                            .toList();
         } catch (IOException e) {
-            throw new SafetensorsException(SafetensorsError.Io, "cannot list " + path + ": " + e, e);
+            throw new SafetensorsException(
+                    SafetensorsError.Io, "cannot list " + path + ": " + e, e);
         }
         if (indexes.size() == 1) {
             return indexes.getFirst();
@@ -149,9 +173,19 @@ public final class SafetensorsModel implements AutoCloseable {
         if (indexes.isEmpty() && singles.size() == 1) {
             return singles.getFirst();
         }
-        throw new SafetensorsException(SafetensorsError.InvalidIndex, "folder " + path + " holds no " + INDEX_FILE
-                + " or " + SINGLE_FILE + ", and " + indexes.size() + " index files and " + singles.size()
-                + " .safetensors files; name the file to open");
+        throw new SafetensorsException(
+                SafetensorsError.InvalidIndex,
+                "folder "
+                        + path
+                        + " holds no "
+                        + INDEX_FILE
+                        + " or "
+                        + SINGLE_FILE
+                        + ", and "
+                        + indexes.size()
+                        + " index files and "
+                        + singles.size()
+                        + " .safetensors files; name the file to open");
     }
 
     /** The file opened: the single .safetensors file or the index. */
@@ -199,7 +233,9 @@ public final class SafetensorsModel implements AutoCloseable {
     public SafetensorsFile fileOf(String name) {
         SafetensorsFile f = fileByTensor.get(name);
         if (f == null) {
-            throw new SafetensorsException(SafetensorsError.TensorNotFound, "tensor " + Names.quote(name) + " not found in " + source);
+            throw new SafetensorsException(
+                    SafetensorsError.TensorNotFound,
+                    "tensor " + Names.quote(name) + " not found in " + source);
         }
         return f;
     }
@@ -227,6 +263,12 @@ public final class SafetensorsModel implements AutoCloseable {
 
     @Override
     public String toString() {
-        return "SafetensorsModel[" + source + ", " + files.size() + " files, " + tensors.size() + " tensors]";
+        return "SafetensorsModel["
+                + source
+                + ", "
+                + files.size()
+                + " files, "
+                + tensors.size()
+                + " tensors]";
     }
 }

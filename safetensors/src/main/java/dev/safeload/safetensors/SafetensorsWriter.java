@@ -4,6 +4,7 @@ import dev.safeload.safetensors.internal.Converter;
 import dev.safeload.safetensors.internal.HeaderJson;
 import dev.safeload.safetensors.internal.HeaderParser;
 import dev.safeload.safetensors.internal.Names;
+
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -32,12 +33,12 @@ import java.util.concurrent.ThreadLocalRandom;
  * Writes safetensors files byte-identical to the reference writer ({@code serialize_to_file} in
  * {@code safetensors/src/tensor.rs}, which Python's {@code save_file} calls) for the same tensors
  * and metadata: tensors sorted by dtype in descending {@link DType} order, then by name; offsets
- * back to back; the header compact JSON padded with spaces to a multiple of 8. The one freedom,
- * the order of metadata keys (a hash map in the reference), is fixed here: sorted by code point.
+ * back to back; the header compact JSON padded with spaces to a multiple of 8. The one freedom, the
+ * order of metadata keys (a hash map in the reference), is fixed here: sorted by code point.
  *
  * <p>{@link #write(Path)} streams the tensors to a new temporary file in the target's folder,
- * forces it to disk and renames it over the target atomically, so a reader (or a mapping of the
- * old file, reference issue #762) never sees a half-written file.
+ * forces it to disk and renames it over the target atomically, so a reader (or a mapping of the old
+ * file, reference issue #762) never sees a half-written file.
  *
  * <p>Refused with {@link SafetensorsError#InvalidWrite}, because the reference writes them but no
  * reader can read them back: a tensor named {@code __metadata__}; no tensors with an empty
@@ -53,9 +54,12 @@ import java.util.concurrent.ThreadLocalRandom;
  */
 public final class SafetensorsWriter {
     private static final Comparator<String> BY_CODE_POINT = SafetensorsWriter::compareCodePoints;
+
     /** Reference order: dtype descending, then name ascending as UTF-8 bytes (= code points). */
     private static final Comparator<Entry> FILE_ORDER =
-            Comparator.comparing((Entry e) -> e.dtype, Comparator.reverseOrder()).thenComparing(e -> e.name, BY_CODE_POINT);
+            Comparator.comparing((Entry e) -> e.dtype, Comparator.reverseOrder())
+                    .thenComparing(e -> e.name, BY_CODE_POINT);
+
     private static final long CHUNK = 8L << 20;
 
     /** Produces exactly the declared number of bytes of one tensor. */
@@ -64,7 +68,8 @@ public final class SafetensorsWriter {
         void writeTo(WritableByteChannel out) throws IOException;
     }
 
-    private record Entry(String name, DType dtype, long[] shape, long byteLength, TensorSource source) {}
+    private record Entry(
+            String name, DType dtype, long[] shape, long byteLength, TensorSource source) {}
 
     private final Map<String, Entry> entries = new HashMap<>();
     private Map<String, String> metadata;
@@ -92,7 +97,10 @@ public final class SafetensorsWriter {
         return this;
     }
 
-    /** The header size limit applied when writing (the reference refuses headers over 100,000,000 bytes). */
+    /**
+     * The header size limit applied when writing (the reference refuses headers over 100,000,000
+     * bytes).
+     */
     public SafetensorsWriter limits(SafetensorsLimits newLimits) {
         limits = Objects.requireNonNull(newLimits, "limits");
         return this;
@@ -102,9 +110,16 @@ public final class SafetensorsWriter {
     public SafetensorsWriter add(String name, DType dtype, long[] shape, MemorySegment data) {
         long bytes = byteLength(name, dtype, shape);
         if (data.byteSize() != bytes) {
-            throw new SafetensorsException(SafetensorsError.TensorInvalidInfo, String.format(Locale.ROOT,
-                    "tensor %s: shape %s of %s needs %d bytes, the data has %d",
-                    Names.quote(name), java.util.Arrays.toString(shape), dtype.formatName(), bytes, data.byteSize()));
+            throw new SafetensorsException(
+                    SafetensorsError.TensorInvalidInfo,
+                    String.format(
+                            Locale.ROOT,
+                            "tensor %s: shape %s of %s needs %d bytes, the data has %d",
+                            Names.quote(name),
+                            java.util.Arrays.toString(shape),
+                            dtype.formatName(),
+                            bytes,
+                            data.byteSize()));
         }
         return put(new Entry(name, dtype, shape.clone(), bytes, out -> writeSegment(data, out)));
     }
@@ -131,45 +146,70 @@ public final class SafetensorsWriter {
         long[] shape = view.shape();
         long bytes = byteLength(view.name(), target, shape);
         long count = view.elementCount();
-        return put(new Entry(view.name(), target, shape, bytes, out -> {
-            long perChunk = 1L << 20; // a multiple of every sub-byte packing (2 and 4)
-            try (Arena scratch = Arena.ofConfined()) {
-                MemorySegment buf = scratch.allocate(target.byteSize(perChunk), 8);
-                for (long first = 0; first < count; first += perChunk) {
-                    long n = Math.min(perChunk, count - first);
-                    MemorySegment part = buf.asSlice(0, target.byteSize(n));
-                    Converter.convert(view.segment(), view.dtype(), first, part, target, n);
-                    writeSegment(part, out);
-                }
-            }
-        }));
+        return put(
+                new Entry(
+                        view.name(),
+                        target,
+                        shape,
+                        bytes,
+                        out -> {
+                            long perChunk =
+                                    1L << 20; // a multiple of every sub-byte packing (2 and 4)
+                            try (Arena scratch = Arena.ofConfined()) {
+                                MemorySegment buf = scratch.allocate(target.byteSize(perChunk), 8);
+                                for (long first = 0; first < count; first += perChunk) {
+                                    long n = Math.min(perChunk, count - first);
+                                    MemorySegment part = buf.asSlice(0, target.byteSize(n));
+                                    Converter.convert(
+                                            view.segment(), view.dtype(), first, part, target, n);
+                                    writeSegment(part, out);
+                                }
+                            }
+                        }));
     }
 
     /** Adds a tensor whose bytes {@code source} writes when the file is written. */
     public SafetensorsWriter add(String name, DType dtype, long[] shape, TensorSource source) {
         long bytes = byteLength(name, dtype, shape);
-        return put(new Entry(name, dtype, shape.clone(), bytes, Objects.requireNonNull(source, "source")));
+        return put(
+                new Entry(
+                        name,
+                        dtype,
+                        shape.clone(),
+                        bytes,
+                        Objects.requireNonNull(source, "source")));
     }
 
     private long byteLength(String name, DType dtype, long[] shape) {
         Objects.requireNonNull(name, "name");
         Objects.requireNonNull(dtype, "dtype");
         if (name.equals(HeaderParser.METADATA_KEY)) {
-            throw new SafetensorsException(SafetensorsError.InvalidWrite,
-                    "a tensor cannot be named `__metadata__`: readers take that key for the metadata map");
+            throw new SafetensorsException(
+                    SafetensorsError.InvalidWrite,
+                    "a tensor cannot be named `__metadata__`: readers take that key for the"
+                            + " metadata map");
         }
         checkText(name, "tensor name");
         long count = 1;
         for (long d : shape) {
             if (d < 0) {
-                throw new SafetensorsException(SafetensorsError.InvalidWrite,
-                        "tensor " + Names.quote(name) + " has a negative dimension " + java.util.Arrays.toString(shape));
+                throw new SafetensorsException(
+                        SafetensorsError.InvalidWrite,
+                        "tensor "
+                                + Names.quote(name)
+                                + " has a negative dimension "
+                                + java.util.Arrays.toString(shape));
             }
             try {
                 count = Math.multiplyExact(count, d);
             } catch (ArithmeticException e) {
-                throw new SafetensorsException(SafetensorsError.ValidationOverflow,
-                        "tensor " + Names.quote(name) + ": element count of " + java.util.Arrays.toString(shape) + " overflows");
+                throw new SafetensorsException(
+                        SafetensorsError.ValidationOverflow,
+                        "tensor "
+                                + Names.quote(name)
+                                + ": element count of "
+                                + java.util.Arrays.toString(shape)
+                                + " overflows");
             }
         }
         return dtype.byteSize(count);
@@ -177,7 +217,8 @@ public final class SafetensorsWriter {
 
     private SafetensorsWriter put(Entry e) {
         if (entries.putIfAbsent(e.name, e) != null) {
-            throw new SafetensorsException(SafetensorsError.InvalidWrite, "duplicate tensor name " + Names.quote(e.name));
+            throw new SafetensorsException(
+                    SafetensorsError.InvalidWrite, "duplicate tensor name " + Names.quote(e.name));
         }
         return this;
     }
@@ -185,11 +226,17 @@ public final class SafetensorsWriter {
     private static void checkText(String s, String what) {
         for (int i = 0; i < s.length(); i++) {
             char c = s.charAt(i);
-            if (Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) {
+            if (Character.isHighSurrogate(c)
+                    && i + 1 < s.length()
+                    && Character.isLowSurrogate(s.charAt(i + 1))) {
                 i++;
             } else if (Character.isSurrogate(c)) {
-                throw new SafetensorsException(SafetensorsError.InvalidWrite,
-                        what + " " + Names.quote(s) + " has an unpaired surrogate, which JSON readers refuse");
+                throw new SafetensorsException(
+                        SafetensorsError.InvalidWrite,
+                        what
+                                + " "
+                                + Names.quote(s)
+                                + " has an unpaired surrogate, which JSON readers refuse");
             }
         }
     }
@@ -203,9 +250,11 @@ public final class SafetensorsWriter {
 
     private Layout layout() {
         if (entries.isEmpty() && metadata != null && metadata.isEmpty()) {
-            throw new SafetensorsException(SafetensorsError.InvalidWrite,
-                    "no tensors and an empty metadata map: the reference writes `{},\"__metadata__\":{}}`, which is not JSON; "
-                            + "pass null metadata instead");
+            throw new SafetensorsException(
+                    SafetensorsError.InvalidWrite,
+                    "no tensors and an empty metadata map: the reference writes"
+                            + " `{},\"__metadata__\":{}}`, which is not JSON; pass null metadata"
+                            + " instead");
         }
         List<Entry> order = new ArrayList<>(entries.values());
         order.sort(FILE_ORDER);
@@ -217,9 +266,14 @@ public final class SafetensorsWriter {
         }
         byte[] header = json.toPaddedBytes();
         if (header.length > limits.maxHeaderBytes()) {
-            throw new SafetensorsException(SafetensorsError.HeaderTooLarge, String.format(Locale.ROOT,
-                    "header too large: %d bytes, above the limit of %d (SafetensorsLimits.maxHeaderBytes)",
-                    header.length, limits.maxHeaderBytes()));
+            throw new SafetensorsException(
+                    SafetensorsError.HeaderTooLarge,
+                    String.format(
+                            Locale.ROOT,
+                            "header too large: %d bytes, above the limit of %d"
+                                    + " (SafetensorsLimits.maxHeaderBytes)",
+                            header.length,
+                            limits.maxHeaderBytes()));
         }
         return new Layout(header, order, offset);
     }
@@ -230,8 +284,8 @@ public final class SafetensorsWriter {
     }
 
     /**
-     * Writes the file: a temporary file next to {@code target}, then an atomic rename over it.
-     * On failure the temporary file is removed and {@code target} is untouched.
+     * Writes the file: a temporary file next to {@code target}, then an atomic rename over it. On
+     * failure the temporary file is removed and {@code target} is untouched.
      */
     public void write(Path target) {
         Layout layout = layout();
@@ -241,11 +295,19 @@ public final class SafetensorsWriter {
         try {
             FileChannel ch = null;
             for (int attempt = 0; ch == null; attempt++) {
-                tmp = dir.resolve("." + abs.getFileName() + "." + Long.toHexString(ThreadLocalRandom.current().nextLong()) + ".tmp");
+                tmp =
+                        dir.resolve(
+                                "."
+                                        + abs.getFileName()
+                                        + "."
+                                        + Long.toHexString(ThreadLocalRandom.current().nextLong())
+                                        + ".tmp");
                 try {
                     // CREATE_NEW with default attributes: permissions follow the umask, like any
                     // new file (a random-name temp API would make it owner-only).
-                    ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+                    ch =
+                            FileChannel.open(
+                                    tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
                 } catch (FileAlreadyExistsException e) {
                     if (attempt > 100) {
                         throw e;
@@ -257,13 +319,18 @@ public final class SafetensorsWriter {
                 out.force(true);
             }
             try {
-                Files.move(tmp, abs, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+                Files.move(
+                        tmp,
+                        abs,
+                        StandardCopyOption.ATOMIC_MOVE,
+                        StandardCopyOption.REPLACE_EXISTING);
             } catch (AtomicMoveNotSupportedException e) {
                 Files.move(tmp, abs, StandardCopyOption.REPLACE_EXISTING);
             }
             tmp = null;
         } catch (IOException e) {
-            throw new SafetensorsException(SafetensorsError.Io, "cannot write " + target + ": " + e, e);
+            throw new SafetensorsException(
+                    SafetensorsError.Io, "cannot write " + target + ": " + e, e);
         } finally {
             if (tmp != null) {
                 try {
@@ -279,7 +346,9 @@ public final class SafetensorsWriter {
     public byte[] toByteArray() {
         Layout layout = layout();
         if (layout.totalSize() > Integer.MAX_VALUE - 8) {
-            throw new SafetensorsException(SafetensorsError.InvalidWrite, "file of " + layout.totalSize() + " bytes does not fit a byte[]");
+            throw new SafetensorsException(
+                    SafetensorsError.InvalidWrite,
+                    "file of " + layout.totalSize() + " bytes does not fit a byte[]");
         }
         byte[] out = new byte[(int) layout.totalSize()];
         fill(layout, MemorySegment.ofArray(out));
@@ -298,34 +367,47 @@ public final class SafetensorsWriter {
         try {
             writeAll(layout, new SegmentChannel(out));
         } catch (IOException e) {
-            throw new SafetensorsException(SafetensorsError.Io, "serialization failed: " + e.getMessage(), e);
+            throw new SafetensorsException(
+                    SafetensorsError.Io, "serialization failed: " + e.getMessage(), e);
         }
     }
 
     private static void writeAll(Layout layout, WritableByteChannel out) throws IOException {
-        ByteBuffer prefix = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(0, layout.header.length);
+        ByteBuffer prefix =
+                ByteBuffer.allocate(8)
+                        .order(ByteOrder.LITTLE_ENDIAN)
+                        .putLong(0, layout.header.length);
         writeFully(prefix, out);
         writeFully(ByteBuffer.wrap(layout.header), out);
         for (Entry e : layout.order) {
             CountingChannel counted = new CountingChannel(out, e.byteLength, e.name);
             e.source.writeTo(counted);
             if (counted.written != e.byteLength) {
-                throw new SafetensorsException(SafetensorsError.InvalidWrite, String.format(Locale.ROOT,
-                        "the source of tensor %s wrote %d bytes, %d declared", Names.quote(e.name), counted.written, e.byteLength));
+                throw new SafetensorsException(
+                        SafetensorsError.InvalidWrite,
+                        String.format(
+                                Locale.ROOT,
+                                "the source of tensor %s wrote %d bytes, %d declared",
+                                Names.quote(e.name),
+                                counted.written,
+                                e.byteLength));
             }
         }
     }
 
-    private static void writeSegment(MemorySegment data, WritableByteChannel out) throws IOException {
+    private static void writeSegment(MemorySegment data, WritableByteChannel out)
+            throws IOException {
         long size = data.byteSize();
-        boolean viewable = data.isNative() || data.heapBase().map(byte[].class::isInstance).orElse(false);
+        boolean viewable =
+                data.isNative() || data.heapBase().map(byte[].class::isInstance).orElse(false);
         byte[] bounce = viewable ? null : new byte[(int) Math.min(CHUNK, size)];
         for (long off = 0; off < size; off += CHUNK) {
             long n = Math.min(CHUNK, size - off);
             if (viewable) {
                 writeFully(data.asSlice(off, n).asByteBuffer(), out);
             } else {
-                // A heap segment over float[], long[], ... has no ByteBuffer view: copy through bytes.
+                // A heap segment over float[], long[], ... has no ByteBuffer view: copy through
+                // bytes.
                 MemorySegment.copy(data, ValueLayout.JAVA_BYTE, off, bounce, 0, (int) n);
                 writeFully(ByteBuffer.wrap(bounce, 0, (int) n), out);
             }
@@ -369,8 +451,14 @@ public final class SafetensorsWriter {
         @Override
         public int write(ByteBuffer src) throws IOException {
             if (written + src.remaining() > limit) {
-                throw new SafetensorsException(SafetensorsError.InvalidWrite, String.format(Locale.ROOT,
-                        "the source of tensor %s wrote more than the %d bytes its shape declares", Names.quote(name), limit));
+                throw new SafetensorsException(
+                        SafetensorsError.InvalidWrite,
+                        String.format(
+                                Locale.ROOT,
+                                "the source of tensor %s wrote more than the %d bytes its shape"
+                                        + " declares",
+                                Names.quote(name),
+                                limit));
             }
             int n = out.write(src);
             written += n;
@@ -412,7 +500,6 @@ public final class SafetensorsWriter {
         }
 
         @Override
-        public void close() {
-        }
+        public void close() {}
     }
 }

@@ -7,8 +7,8 @@ import java.util.Objects;
 
 /**
  * A numpy basic-indexing expression: integers, {@code start:stop[:step]} ranges (any part may be
- * omitted; negative values count from the end; out-of-range bounds are clamped, as numpy does)
- * and at most one {@code ...}. Dimensions not indexed are taken whole.
+ * omitted; negative values count from the end; out-of-range bounds are clamped, as numpy does) and
+ * at most one {@code ...}. Dimensions not indexed are taken whole.
  *
  * {@snippet :
  * SliceSpec s = SliceSpec.parse("0:2, :, -1");   // numpy t[0:2, :, -1]
@@ -31,13 +31,17 @@ public final class SliceSpec {
     public record Range(Long start, Long stop, long step) implements Indexer {
         public Range {
             if (step == 0) {
-                throw new SafetensorsException(SafetensorsError.InvalidSlice, "slice step cannot be zero");
+                throw new SafetensorsException(
+                        SafetensorsError.InvalidSlice, "slice step cannot be zero");
             }
         }
 
         @Override
         public String toString() {
-            return (start == null ? "" : start) + ":" + (stop == null ? "" : stop) + (step == 1 ? "" : ":" + step);
+            return (start == null ? "" : start)
+                    + ":"
+                    + (stop == null ? "" : stop)
+                    + (step == 1 ? "" : ":" + step);
         }
     }
 
@@ -60,7 +64,9 @@ public final class SliceSpec {
             }
         }
         if (ellipses > 1) {
-            throw new SafetensorsException(SafetensorsError.InvalidSlice, "an index can only have a single ellipsis ('...')");
+            throw new SafetensorsException(
+                    SafetensorsError.InvalidSlice,
+                    "an index can only have a single ellipsis ('...')");
         }
     }
 
@@ -96,8 +102,8 @@ public final class SliceSpec {
     }
 
     /**
-     * Parses numpy syntax without the brackets: {@code "0:2,:,5"}, {@code "..., -1"},
-     * {@code "::2"}; spaces are ignored; the empty string is the whole tensor.
+     * Parses numpy syntax without the brackets: {@code "0:2,:,5"}, {@code "..., -1"}, {@code
+     * "::2"}; spaces are ignored; the empty string is the whole tensor.
      *
      * @throws SafetensorsException {@link SafetensorsError#InvalidSlice} naming the bad part
      */
@@ -148,8 +154,10 @@ public final class SliceSpec {
     }
 
     private static SafetensorsException bad(String spec, String part, String why) {
-        return new SafetensorsException(SafetensorsError.InvalidSlice,
-                String.format(Locale.ROOT, "invalid slice `%s`: `%s`: %s", spec, part.strip(), why));
+        return new SafetensorsException(
+                SafetensorsError.InvalidSlice,
+                String.format(
+                        Locale.ROOT, "invalid slice `%s`: `%s`: %s", spec, part.strip(), why));
     }
 
     @Override

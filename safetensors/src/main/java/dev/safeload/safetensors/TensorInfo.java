@@ -4,9 +4,9 @@ import java.util.Arrays;
 import java.util.Objects;
 
 /**
- * One header entry: a tensor's name, type, shape and byte range. {@code begin} and {@code end}
- * are relative to the start of the data section ({@code 8 + N}), as {@code data_offsets} in the
- * file; {@code [begin, end)}. Shape arrays are copied in and out, so an instance is immutable.
+ * One header entry: a tensor's name, type, shape and byte range. {@code begin} and {@code end} are
+ * relative to the start of the data section ({@code 8 + N}), as {@code data_offsets} in the file;
+ * {@code [begin, end)}. Shape arrays are copied in and out, so an instance is immutable.
  *
  * @param name the tensor name (any string, including the empty one)
  * @param dtype the element type
@@ -21,7 +21,8 @@ public record TensorInfo(String name, DType dtype, long[] shape, long begin, lon
         shape = shape.clone();
         for (long d : shape) {
             if (d < 0) {
-                throw new IllegalArgumentException("negative dimension in " + Arrays.toString(shape));
+                throw new IllegalArgumentException(
+                        "negative dimension in " + Arrays.toString(shape));
             }
         }
         if (begin < 0 || end < begin) {
@@ -66,8 +67,12 @@ public record TensorInfo(String name, DType dtype, long[] shape, long begin, lon
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof TensorInfo t && name.equals(t.name) && dtype == t.dtype
-                && Arrays.equals(shape, t.shape) && begin == t.begin && end == t.end;
+        return o instanceof TensorInfo t
+                && name.equals(t.name)
+                && dtype == t.dtype
+                && Arrays.equals(shape, t.shape)
+                && begin == t.begin
+                && end == t.end;
     }
 
     @Override
@@ -77,7 +82,16 @@ public record TensorInfo(String name, DType dtype, long[] shape, long begin, lon
 
     @Override
     public String toString() {
-        return "TensorInfo[" + name + ", " + dtype.formatName() + ", " + Arrays.toString(shape)
-                + ", [" + begin + ", " + end + ")]";
+        return "TensorInfo["
+                + name
+                + ", "
+                + dtype.formatName()
+                + ", "
+                + Arrays.toString(shape)
+                + ", ["
+                + begin
+                + ", "
+                + end
+                + ")]";
     }
 }

@@ -7,6 +7,10 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.safeload.testing.RawFiles;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -19,15 +23,10 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
-/**
- * What every read backend must do; {@link MmapReaderTest} and {@link PreadReaderTest} run it.
- */
+/** What every read backend must do; {@link MmapReaderTest} and {@link PreadReaderTest} run it. */
 abstract class AbstractReaderContractTest {
-    @TempDir
-    Path dir;
+    @TempDir Path dir;
 
     abstract ReadOptions.Backend backend();
 
@@ -38,12 +37,15 @@ abstract class AbstractReaderContractTest {
     private Path sample() {
         byte[] a = RawFiles.f32(0, 1, 2, 3, 4, 5);
         byte[] b = new byte[] {1, 0, 2, 0, 3, 0};
-        return RawFiles.write(dir, "s.safetensors", SafetensorsWriter.create()
-                .metadata(Map.of("format", "pt"))
-                .add("attn.0", DType.F32, new long[] {1, 2, 3}, a)
-                .add("idx", DType.I16, new long[] {3}, b)
-                .add("empty", DType.F16, new long[] {0, 5}, new byte[0])
-                .toByteArray());
+        return RawFiles.write(
+                dir,
+                "s.safetensors",
+                SafetensorsWriter.create()
+                        .metadata(Map.of("format", "pt"))
+                        .add("attn.0", DType.F32, new long[] {1, 2, 3}, a)
+                        .add("idx", DType.I16, new long[] {3}, b)
+                        .add("empty", DType.F16, new long[] {0, 5}, new byte[0])
+                        .toByteArray());
     }
 
     @Test
@@ -81,7 +83,8 @@ abstract class AbstractReaderContractTest {
 
     @Test
     void readBytesCopiesAnyRangeIntoAnySegment() {
-        try (SafetensorsFile f = open(sample()); Arena arena = Arena.ofConfined()) {
+        try (SafetensorsFile f = open(sample());
+                Arena arena = Arena.ofConfined()) {
             TensorInfo a = f.info("attn.0");
             MemorySegment dst = arena.allocate(8);
             f.readBytes(a, 12, dst);
@@ -93,15 +96,18 @@ abstract class AbstractReaderContractTest {
             float[] floats = new float[2];
             f.readBytes(a, 16, MemorySegment.ofArray(floats));
             assertArrayEquals(new float[] {4, 5}, floats);
-            assertThrows(IndexOutOfBoundsException.class, () -> f.readBytes(a, 20, arena.allocate(8)));
-            assertThrows(IndexOutOfBoundsException.class, () -> f.readBytes(a, -1, arena.allocate(1)));
+            assertThrows(
+                    IndexOutOfBoundsException.class, () -> f.readBytes(a, 20, arena.allocate(8)));
+            assertThrows(
+                    IndexOutOfBoundsException.class, () -> f.readBytes(a, -1, arena.allocate(1)));
         }
     }
 
     @Test
     void unknownTensorIsTensorNotFound() {
         try (SafetensorsFile f = open(sample())) {
-            SafetensorsException e = assertThrows(SafetensorsException.class, () -> f.tensor("nope"));
+            SafetensorsException e =
+                    assertThrows(SafetensorsException.class, () -> f.tensor("nope"));
             assertEquals(SafetensorsError.TensorNotFound, e.kind());
             assertTrue(e.getMessage().contains("nope"));
         }
@@ -115,15 +121,27 @@ abstract class AbstractReaderContractTest {
         f.close();
         f.close(); // idempotent
         assertThrows(IllegalStateException.class, () -> v.getFloat(0, 0, 0));
-        assertThrows(IllegalStateException.class, () -> f.readBytes(info, 0, MemorySegment.ofArray(new byte[4])));
+        assertThrows(
+                IllegalStateException.class,
+                () -> f.readBytes(info, 0, MemorySegment.ofArray(new byte[4])));
     }
 
     @Test
     void noMetadataAndNullMetadataAreDistinguished() {
         Path none = RawFiles.write(dir, "none.safetensors", RawFiles.of("{}", new byte[0]));
-        Path nul = RawFiles.write(dir, "null.safetensors", RawFiles.of("{\"__metadata__\":null}", new byte[0]));
-        Path empty = RawFiles.write(dir, "empty.safetensors", RawFiles.of("{\"__metadata__\":{}}", new byte[0]));
-        try (SafetensorsFile a = open(none); SafetensorsFile b = open(nul); SafetensorsFile c = open(empty)) {
+        Path nul =
+                RawFiles.write(
+                        dir,
+                        "null.safetensors",
+                        RawFiles.of("{\"__metadata__\":null}", new byte[0]));
+        Path empty =
+                RawFiles.write(
+                        dir,
+                        "empty.safetensors",
+                        RawFiles.of("{\"__metadata__\":{}}", new byte[0]));
+        try (SafetensorsFile a = open(none);
+                SafetensorsFile b = open(nul);
+                SafetensorsFile c = open(empty)) {
             assertFalse(a.hasMetadata());
             assertFalse(b.hasMetadata());
             assertTrue(c.hasMetadata());
@@ -133,11 +151,14 @@ abstract class AbstractReaderContractTest {
 
     @Test
     void unalignedTensorsAreRead() {
-        // U8 of length 3 first, so the F32 after it starts at data offset 3 (third-party files do this).
+        // U8 of length 3 first, so the F32 after it starts at data offset 3 (third-party files do
+        // this).
         byte[] data = RawFiles.concat(new byte[] {7, 8, 9}, RawFiles.f32(1.5f, -2.25f));
-        String json = "{\"a\":{\"dtype\":\"U8\",\"shape\":[3],\"data_offsets\":[0,3]},"
-                + "\"b\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[3,11]}}";
-        try (SafetensorsFile f = open(RawFiles.write(dir, "u.safetensors", RawFiles.of(json, data)))) {
+        String json =
+                "{\"a\":{\"dtype\":\"U8\",\"shape\":[3],\"data_offsets\":[0,3]},"
+                        + "\"b\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[3,11]}}";
+        try (SafetensorsFile f =
+                open(RawFiles.write(dir, "u.safetensors", RawFiles.of(json, data)))) {
             assertEquals(-2.25f, f.tensor("b").getFloat(1));
             assertEquals(9, f.tensor("a").getLong(2));
         }
@@ -157,31 +178,37 @@ abstract class AbstractReaderContractTest {
         }
         Path p = dir.resolve("many.safetensors");
         w.write(p);
-        try (SafetensorsFile f = open(p); ExecutorService pool = Executors.newFixedThreadPool(8)) {
+        try (SafetensorsFile f = open(p);
+                ExecutorService pool = Executors.newFixedThreadPool(8)) {
             List<Future<Integer>> results = new ArrayList<>();
             for (int k = 0; k < 16; k++) {
                 int seed = k;
-                Callable<Integer> task = () -> {
-                    Random r = new Random(seed);
-                    int checked = 0;
-                    try (Arena arena = Arena.ofConfined()) {
-                        MemorySegment buf = arena.allocate(elems * 4L);
-                        for (int round = 0; round < 200; round++) {
-                            int t = r.nextInt(tensors);
-                            int off = r.nextInt(elems);
-                            int len = 1 + r.nextInt(elems - off);
-                            TensorInfo info = f.info("t" + t);
-                            MemorySegment dst = buf.asSlice(0, len * 4L);
-                            f.readBytes(info, off * 4L, dst);
-                            for (int i = 0; i < len; i += 97) {
-                                assertEquals(t * 100_000 + off + i, dst.getAtIndex(ValueLayout.JAVA_FLOAT, i));
+                Callable<Integer> task =
+                        () -> {
+                            Random r = new Random(seed);
+                            int checked = 0;
+                            try (Arena arena = Arena.ofConfined()) {
+                                MemorySegment buf = arena.allocate(elems * 4L);
+                                for (int round = 0; round < 200; round++) {
+                                    int t = r.nextInt(tensors);
+                                    int off = r.nextInt(elems);
+                                    int len = 1 + r.nextInt(elems - off);
+                                    TensorInfo info = f.info("t" + t);
+                                    MemorySegment dst = buf.asSlice(0, len * 4L);
+                                    f.readBytes(info, off * 4L, dst);
+                                    for (int i = 0; i < len; i += 97) {
+                                        assertEquals(
+                                                t * 100_000 + off + i,
+                                                dst.getAtIndex(ValueLayout.JAVA_FLOAT, i));
+                                    }
+                                    assertEquals(
+                                            t * 100_000 + r.nextInt(elems) * 0 + 5,
+                                            f.tensor("t" + t).getFloat(5));
+                                    checked++;
+                                }
                             }
-                            assertEquals(t * 100_000 + r.nextInt(elems) * 0 + 5, f.tensor("t" + t).getFloat(5));
-                            checked++;
-                        }
-                    }
-                    return checked;
-                };
+                            return checked;
+                        };
                 results.add(pool.submit(task));
             }
             int total = 0;

@@ -7,14 +7,16 @@ import dev.safeload.testing.PythonOracle;
 import dev.safeload.testing.RawFiles;
 import dev.safeload.testing.ReferenceCases;
 import dev.safeload.testing.ReferenceReader;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Seeded structure-aware mutants of valid headers, judged twice: by {@link HeaderInvariants}
@@ -25,8 +27,7 @@ import org.junit.jupiter.api.io.TempDir;
 class DifferentialMutationTest {
     private static final int MUTANTS = 3000;
 
-    @TempDir
-    Path dir;
+    @TempDir Path dir;
 
     static List<String> seedHeaders() {
         List<String> seeds = new ArrayList<>();
@@ -36,8 +37,9 @@ class DifferentialMutationTest {
                 seeds.add(new String(c.bytes(), 8, (int) n, StandardCharsets.UTF_8));
             }
         }
-        seeds.add("{\"__metadata__\":{\"format\":\"pt\"},\"a\":{\"dtype\":\"F32\",\"shape\":[2,3],\"data_offsets\":[0,24]},"
-                + "\"b\":{\"dtype\":\"F4\",\"shape\":[4],\"data_offsets\":[24,26]},\"c\":{\"dtype\":\"F6_E3M2\",\"shape\":[8],\"data_offsets\":[26,32]}}");
+        seeds.add(
+                "{\"__metadata__\":{\"format\":\"pt\"},\"a\":{\"dtype\":\"F32\",\"shape\":[2,3],\"data_offsets\":[0,24]},"
+                    + "\"b\":{\"dtype\":\"F4\",\"shape\":[4],\"data_offsets\":[24,26]},\"c\":{\"dtype\":\"F6_E3M2\",\"shape\":[8],\"data_offsets\":[26,32]}}");
         return seeds;
     }
 
@@ -72,13 +74,34 @@ class DifferentialMutationTest {
             String mine = kind == null ? "OK" : kind.name();
             valid += kind == null ? 1 : 0;
             boolean same = ref.startsWith("OK") ? kind == null : ref.equals(mine);
-            if (!same && !(ref.startsWith("OK") && documentedDeviation(messages.get(i)))
-                    && !(orderDependent(ref) && orderDependent(mine) && hasTiedOffsets(mutants.get(i)))) {
-                mismatches.add("mutant " + i + ": reference " + ref + ", safeload " + mine + " " + messages.get(i)
-                        + "\n    header: " + new String(mutants.get(i), 8, Math.max(0, Math.min(300, mutants.get(i).length - 8)), StandardCharsets.UTF_8));
+            if (!same
+                    && !(ref.startsWith("OK") && documentedDeviation(messages.get(i)))
+                    && !(orderDependent(ref)
+                            && orderDependent(mine)
+                            && hasTiedOffsets(mutants.get(i)))) {
+                mismatches.add(
+                        "mutant "
+                                + i
+                                + ": reference "
+                                + ref
+                                + ", safeload "
+                                + mine
+                                + " "
+                                + messages.get(i)
+                                + "\n    header: "
+                                + new String(
+                                        mutants.get(i),
+                                        8,
+                                        Math.max(0, Math.min(300, mutants.get(i).length - 8)),
+                                        StandardCharsets.UTF_8));
             }
         }
-        assertTrue(mismatches.isEmpty(), mismatches.size() + " mismatches:\n" + String.join("\n", mismatches.subList(0, Math.min(20, mismatches.size()))));
+        assertTrue(
+                mismatches.isEmpty(),
+                mismatches.size()
+                        + " mismatches:\n"
+                        + String.join(
+                                "\n", mismatches.subList(0, Math.min(20, mismatches.size()))));
         assertTrue(valid > MUTANTS / 20, "mutants should often stay valid, got " + valid);
         java.util.Set<SafetensorsError> kinds = java.util.EnumSet.noneOf(SafetensorsError.class);
         ours.stream().filter(java.util.Objects::nonNull).forEach(kinds::add);
@@ -87,12 +110,18 @@ class DifferentialMutationTest {
     }
 
     private static final java.util.regex.Pattern OFFSETS =
-            java.util.regex.Pattern.compile("\"data_offsets\"\\s*:\\s*\\[\\s*(\\d+)\\s*,\\s*(\\d+)\\s*\\]");
+            java.util.regex.Pattern.compile(
+                    "\"data_offsets\"\\s*:\\s*\\[\\s*(\\d+)\\s*,\\s*(\\d+)\\s*\\]");
 
-    /** The kinds the per-tensor walk of {@code Metadata::validate} reports (reference/safetensors.md 1.4). */
+    /**
+     * The kinds the per-tensor walk of {@code Metadata::validate} reports (reference/safetensors.md
+     * 1.4).
+     */
     private static boolean orderDependent(String kind) {
-        return kind.equals("InvalidOffset") || kind.equals("TensorInvalidInfo")
-                || kind.equals("MisalignedSlice") || kind.equals("ValidationOverflow");
+        return kind.equals("InvalidOffset")
+                || kind.equals("TensorInvalidInfo")
+                || kind.equals("MisalignedSlice")
+                || kind.equals("ValidationOverflow");
     }
 
     /**
@@ -115,7 +144,9 @@ class DifferentialMutationTest {
 
     /** Inputs the reference accepts and safeload refuses on purpose (see SafetensorsFile). */
     private static boolean documentedDeviation(String message) {
-        return message.contains("duplicate tensor name") || message.contains("expected an object")
-                || message.contains("for `dtype` of tensor") || message.contains("above 2^63-1");
+        return message.contains("duplicate tensor name")
+                || message.contains("expected an object")
+                || message.contains("for `dtype` of tensor")
+                || message.contains("above 2^63-1");
     }
 }

@@ -5,6 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.safeload.testing.RawFiles;
+
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
 import java.io.RandomAccessFile;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -12,25 +17,31 @@ import java.lang.foreign.ValueLayout;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import org.junit.jupiter.api.io.TempDir;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * A file larger than 4 GiB (sparse: only the written pages take disk space) with a tensor that
  * starts beyond 4 GiB: the whole file is one mapping with long offsets, no 2 GiB windows.
  */
 class LargeSparseFileTest {
-    private static final long BIG = (4L << 30) + 13; // an odd size: the tensor after it is unaligned
+    private static final long BIG =
+            (4L << 30) + 13; // an odd size: the tensor after it is unaligned
 
-    @TempDir
-    Path dir;
+    @TempDir Path dir;
 
     @ParameterizedTest
     @EnumSource(ReadOptions.Backend.class)
     void tensorBeyondFourGibIsRead(ReadOptions.Backend backend) throws Exception {
-        String json = "{\"big\":{\"dtype\":\"U8\",\"shape\":[" + BIG + "],\"data_offsets\":[0," + BIG + "]},"
-                + "\"tail\":{\"dtype\":\"F32\",\"shape\":[3],\"data_offsets\":[" + BIG + "," + (BIG + 12) + "]}}";
+        String json =
+                "{\"big\":{\"dtype\":\"U8\",\"shape\":["
+                        + BIG
+                        + "],\"data_offsets\":[0,"
+                        + BIG
+                        + "]},"
+                        + "\"tail\":{\"dtype\":\"F32\",\"shape\":[3],\"data_offsets\":["
+                        + BIG
+                        + ","
+                        + (BIG + 12)
+                        + "]}}";
         byte[] header = json.getBytes(StandardCharsets.UTF_8);
         Path p = dir.resolve("big.safetensors");
         long dataStart = 8 + header.length;
@@ -42,12 +53,14 @@ class LargeSparseFileTest {
             f.write(RawFiles.f32(1.5f, -2.5f, 1e30f));
         }
         assertTrue(Files.size(p) > 4L << 30);
-        try (SafetensorsFile file = SafetensorsFile.open(p, ReadOptions.of(backend)); Arena arena = Arena.ofConfined()) {
+        try (SafetensorsFile file = SafetensorsFile.open(p, ReadOptions.of(backend));
+                Arena arena = Arena.ofConfined()) {
             TensorInfo tail = file.info("tail");
             assertEquals(BIG, tail.begin());
             MemorySegment dst = arena.allocate(12);
             file.readBytes(tail, 0, dst);
-            assertArrayEquals(new float[] {1.5f, -2.5f, 1e30f}, dst.toArray(ValueLayout.JAVA_FLOAT));
+            assertArrayEquals(
+                    new float[] {1.5f, -2.5f, 1e30f}, dst.toArray(ValueLayout.JAVA_FLOAT));
             MemorySegment end = arena.allocate(2);
             file.readBytes(file.info("big"), BIG - 2, end);
             assertArrayEquals(new byte[] {42, 43}, end.toArray(ValueLayout.JAVA_BYTE));
@@ -60,7 +73,10 @@ class LargeSparseFileTest {
                 assertEquals(file.fileSize(), file.dataStart() + file.dataSegment().byteSize());
                 TensorView sliced = big.slice((BIG - 2) + ":");
                 assertEquals(2, sliced.byteSize());
-                assertEquals(big.segment().address() + BIG - 2, sliced.segment().address(), "a contiguous slice is a view");
+                assertEquals(
+                        big.segment().address() + BIG - 2,
+                        sliced.segment().address(),
+                        "a contiguous slice is a view");
             }
         }
     }

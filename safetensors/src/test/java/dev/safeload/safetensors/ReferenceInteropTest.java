@@ -6,9 +6,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+
 import dev.safeload.testing.PythonOracle;
 import dev.safeload.testing.RawFiles;
 import dev.safeload.testing.ReferenceWriter;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
@@ -16,16 +21,17 @@ import java.nio.file.Path;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** Interop both ways with python safetensors (the reference), value for value and byte for byte. */
 class ReferenceInteropTest {
-    @TempDir
-    Path dir;
+    @TempDir Path dir;
 
-    /** Python writes every dtype it can (numpy and ml_dtypes) plus the exact values, as JSON, beside. */
-    private static final String WRITE = """
+    /**
+     * Python writes every dtype it can (numpy and ml_dtypes) plus the exact values, as JSON,
+     * beside.
+     */
+    private static final String WRITE =
+            """
             import sys, json, numpy as np, ml_dtypes, safetensors
             from safetensors.numpy import save_file
             rng = np.random.default_rng(5)
@@ -83,18 +89,39 @@ class ReferenceInteropTest {
                     Map.Entry<String, JsonNode> e = it.next();
                     SafetensorsModel m = a.contains(e.getKey()) ? a : b;
                     TensorView v = m.tensor(e.getKey());
-                    assertEquals(e.getValue().get("shape").toString(), new ObjectMapper().writeValueAsString(v.shape()), e.getKey());
+                    assertEquals(
+                            e.getValue().get("shape").toString(),
+                            new ObjectMapper().writeValueAsString(v.shape()),
+                            e.getKey());
                     JsonNode values = e.getValue().get("values");
                     assertEquals(values.size(), v.elementCount(), e.getKey());
                     for (int i = 0; i < values.size(); i++) {
                         JsonNode x = values.get(i);
                         if (v.dtype() == DType.C64) {
-                            assertEquals(hex(x.get(0).asText()), v.segment().getAtIndex(java.lang.foreign.ValueLayout.JAVA_FLOAT_UNALIGNED, 2L * i));
-                            assertEquals(hex(x.get(1).asText()), v.segment().getAtIndex(java.lang.foreign.ValueLayout.JAVA_FLOAT_UNALIGNED, 2L * i + 1));
+                            assertEquals(
+                                    hex(x.get(0).asText()),
+                                    v.segment()
+                                            .getAtIndex(
+                                                    java.lang.foreign.ValueLayout
+                                                            .JAVA_FLOAT_UNALIGNED,
+                                                    2L * i));
+                            assertEquals(
+                                    hex(x.get(1).asText()),
+                                    v.segment()
+                                            .getAtIndex(
+                                                    java.lang.foreign.ValueLayout
+                                                            .JAVA_FLOAT_UNALIGNED,
+                                                    2L * i + 1));
                         } else if (v.dtype().isFloatingPoint()) {
-                            assertEquals(hex(x.asText()), v.getDouble(index(v, i)), e.getKey() + "[" + i + "]");
+                            assertEquals(
+                                    hex(x.asText()),
+                                    v.getDouble(index(v, i)),
+                                    e.getKey() + "[" + i + "]");
                         } else if (v.dtype() == DType.U64) {
-                            assertEquals(x.bigIntegerValue().longValue(), v.getLong(index(v, i)), e.getKey());
+                            assertEquals(
+                                    x.bigIntegerValue().longValue(),
+                                    v.getLong(index(v, i)),
+                                    e.getKey());
                         } else {
                             assertEquals(x.asLong(), v.getLong(index(v, i)), e.getKey());
                         }
@@ -126,7 +153,8 @@ class ReferenceInteropTest {
     }
 
     /** Python reads our file with its own reader and reports what it sees. */
-    private static final String READ = """
+    private static final String READ =
+            """
             import sys, json, numpy as np, ml_dtypes, safetensors
             from safetensors import safe_open
             out = {}
@@ -149,11 +177,25 @@ class ReferenceInteropTest {
     void filesWeWriteTheReferenceReads() throws Exception {
         PythonOracle.assume("safetensors", "numpy", "ml_dtypes");
         Path p = dir.resolve("ours.safetensors");
-        ByteBuffer bf16 = ByteBuffer.allocate(6).order(ByteOrder.LITTLE_ENDIAN).putShort((short) 0x3FC0).putShort((short) 0xC000).putShort((short) 0x7F80);
+        ByteBuffer bf16 =
+                ByteBuffer.allocate(6)
+                        .order(ByteOrder.LITTLE_ENDIAN)
+                        .putShort((short) 0x3FC0)
+                        .putShort((short) 0xC000)
+                        .putShort((short) 0x7F80);
         SafetensorsWriter.create()
                 .metadata(Map.of("format", "pt", "note", "\u00e9\"quoted\"\n"))
                 .add("w.weight", DType.F32, new long[] {2, 2}, RawFiles.f32(1, -2, 3.5f, 1e-40f))
-                .add("ids", DType.I64, new long[] {3}, ByteBuffer.allocate(24).order(ByteOrder.LITTLE_ENDIAN).putLong(-1).putLong(Long.MAX_VALUE).putLong(0).array())
+                .add(
+                        "ids",
+                        DType.I64,
+                        new long[] {3},
+                        ByteBuffer.allocate(24)
+                                .order(ByteOrder.LITTLE_ENDIAN)
+                                .putLong(-1)
+                                .putLong(Long.MAX_VALUE)
+                                .putLong(0)
+                                .array())
                 .add("half", DType.F16, new long[] {}, new byte[] {0x00, (byte) 0xBC})
                 .add("bf16", DType.BF16, new long[] {3}, bf16.array())
                 .add("flags", DType.BOOL, new long[] {2}, new byte[] {1, 0})
@@ -161,13 +203,22 @@ class ReferenceInteropTest {
                 .write(p);
         String out = PythonOracle.run(READ, List.of(p.toString())).orThrow().stdout();
         // python's json writes Infinity, which strict JSON does not have.
-        JsonNode r = com.fasterxml.jackson.databind.json.JsonMapper.builder()
-                .enable(com.fasterxml.jackson.core.json.JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS).build().readTree(out);
+        JsonNode r =
+                com.fasterxml.jackson.databind.json.JsonMapper.builder()
+                        .enable(
+                                com.fasterxml.jackson.core.json.JsonReadFeature
+                                        .ALLOW_NON_NUMERIC_NUMBERS)
+                        .build()
+                        .readTree(out);
         assertEquals("pt", r.get("__metadata__").get("format").asText());
         assertEquals("\u00e9\"quoted\"\n", r.get("__metadata__").get("note").asText());
-        assertEquals("[1.0,-2.0,3.5," + (double) 1e-40f + "]", r.get("w.weight").get("values").toString());
+        assertEquals(
+                "[1.0,-2.0,3.5," + (double) 1e-40f + "]",
+                r.get("w.weight").get("values").toString());
         assertEquals("[2,2]", r.get("w.weight").get("shape").toString());
-        assertEquals("[-1.0," + (double) Long.MAX_VALUE + ",0.0]", r.get("ids").get("values").toString());
+        assertEquals(
+                "[-1.0," + (double) Long.MAX_VALUE + ",0.0]",
+                r.get("ids").get("values").toString());
         assertEquals("[-1.0]", r.get("half").get("values").toString());
         assertEquals("[]", r.get("half").get("shape").toString());
         JsonNode bf = r.get("bf16").get("values");
@@ -181,10 +232,25 @@ class ReferenceInteropTest {
     @Test
     void ourBytesEqualTheReferenceWritersForHostileNames() throws Exception {
         PythonOracle.assume("safetensors", "numpy", "ml_dtypes");
-        SafetensorsWriter w = SafetensorsWriter.create().metadata(Map.of("k\u0001\t\"\\/", "v\u007f\u2028\ud83d\ude00"));
-        String[] names = {"", "a\"b", "back\\slash", "ctl\u0000\u001f\b\f\n\r\t", "\u00e9\u6f22\ud83d\ude00", "z/y", "\uffff", "\ud800\udc00"};
+        SafetensorsWriter w =
+                SafetensorsWriter.create()
+                        .metadata(Map.of("k\u0001\t\"\\/", "v\u007f\u2028\ud83d\ude00"));
+        String[] names = {
+            "",
+            "a\"b",
+            "back\\slash",
+            "ctl\u0000\u001f\b\f\n\r\t",
+            "\u00e9\u6f22\ud83d\ude00",
+            "z/y",
+            "\uffff",
+            "\ud800\udc00"
+        };
         for (int i = 0; i < names.length; i++) {
-            w.add(names[i], i % 2 == 0 ? DType.F16 : DType.I8, new long[] {i % 3}, new byte[(i % 3) * (i % 2 == 0 ? 2 : 1)]);
+            w.add(
+                    names[i],
+                    i % 2 == 0 ? DType.F16 : DType.I8,
+                    new long[] {i % 3},
+                    new byte[(i % 3) * (i % 2 == 0 ? 2 : 1)]);
         }
         Path ours = dir.resolve("names.safetensors");
         w.write(ours);

@@ -18,7 +18,12 @@ public final class AllocationMeter {
             Class<?> factory = Class.forName("java.lang.management.ManagementFactory");
             BEAN = factory.getMethod("getThreadMXBean").invoke(null);
             Class<?> api = Class.forName("com.sun.management.ThreadMXBean");
-            ALLOCATED = MethodHandles.publicLookup().findVirtual(api, "getCurrentThreadAllocatedBytes", MethodType.methodType(long.class));
+            ALLOCATED =
+                    MethodHandles.publicLookup()
+                            .findVirtual(
+                                    api,
+                                    "getCurrentThreadAllocatedBytes",
+                                    MethodType.methodType(long.class));
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }

@@ -7,24 +7,95 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * A seeded, structure-aware mutator of safetensors files: it edits the header JSON where the
- * rules live (numbers, dtype names, field names, brackets, escapes, duplicated entries) and keeps
- * the length prefix and data size consistent most of the time, so mutants get past the first
- * checks; now and then it flips raw bytes anywhere, truncates or extends. Deterministic for a seed.
+ * A seeded, structure-aware mutator of safetensors files: it edits the header JSON where the rules
+ * live (numbers, dtype names, field names, brackets, escapes, duplicated entries) and keeps the
+ * length prefix and data size consistent most of the time, so mutants get past the first checks;
+ * now and then it flips raw bytes anywhere, truncates or extends. Deterministic for a seed.
  */
 public final class HeaderMutator {
-    private static final String[] NUMBERS = {"0", "-0", "1", "2", "3", "4", "8", "16", "24", "18446744073709551615",
-        "18446744073709551616", "9223372036854775807", "9223372036854775808", "4294967296", "1e0", "1.0", "-1", "01",
-        "1e999", "99999999999999999999", "0.5"};
-    private static final String[] DTYPES = {"BOOL", "F4", "F6_E2M3", "F6_E3M2", "U8", "I8", "F8_E5M2", "F8_E4M3", "F8_E8M0",
-        "F8_E4M3FNUZ", "F8_E5M2FNUZ", "I16", "U16", "F16", "BF16", "I32", "U32", "F32", "C64", "F64", "I64", "U64",
-        "f32", "F128", "FP4", "", "E8M0"};
-    private static final String[] INSERTS = {"{", "}", "[", "]", ":", ",", "\"", "\\", " ", "\n", "0", "a", "-", "\\u0000",
-        "\\ud800", "\\ud83d\\ude00", "\u00e9", "null", "true", "\"x\":1,", "\"__metadata__\":{},", "\"dtype\":\"U8\","};
-    private static final String[] FIELDS = {"dtype", "shape", "data_offsets", "__metadata__", "dtypes", "Shape", ""};
+    private static final String[] NUMBERS = {
+        "0",
+        "-0",
+        "1",
+        "2",
+        "3",
+        "4",
+        "8",
+        "16",
+        "24",
+        "18446744073709551615",
+        "18446744073709551616",
+        "9223372036854775807",
+        "9223372036854775808",
+        "4294967296",
+        "1e0",
+        "1.0",
+        "-1",
+        "01",
+        "1e999",
+        "99999999999999999999",
+        "0.5"
+    };
+    private static final String[] DTYPES = {
+        "BOOL",
+        "F4",
+        "F6_E2M3",
+        "F6_E3M2",
+        "U8",
+        "I8",
+        "F8_E5M2",
+        "F8_E4M3",
+        "F8_E8M0",
+        "F8_E4M3FNUZ",
+        "F8_E5M2FNUZ",
+        "I16",
+        "U16",
+        "F16",
+        "BF16",
+        "I32",
+        "U32",
+        "F32",
+        "C64",
+        "F64",
+        "I64",
+        "U64",
+        "f32",
+        "F128",
+        "FP4",
+        "",
+        "E8M0"
+    };
+    private static final String[] INSERTS = {
+        "{",
+        "}",
+        "[",
+        "]",
+        ":",
+        ",",
+        "\"",
+        "\\",
+        " ",
+        "\n",
+        "0",
+        "a",
+        "-",
+        "\\u0000",
+        "\\ud800",
+        "\\ud83d\\ude00",
+        "\u00e9",
+        "null",
+        "true",
+        "\"x\":1,",
+        "\"__metadata__\":{},",
+        "\"dtype\":\"U8\","
+    };
+    private static final String[] FIELDS = {
+        "dtype", "shape", "data_offsets", "__metadata__", "dtypes", "Shape", ""
+    };
     private static final Pattern NUMBER = Pattern.compile("-?\\d+(\\.\\d+)?([eE][-+]?\\d+)?");
     private static final Pattern DTYPE = Pattern.compile("\"dtype\":\"([A-Z0-9_]*)\"");
-    private static final Pattern FIELD = Pattern.compile("\"(dtype|shape|data_offsets|__metadata__)\"");
+    private static final Pattern FIELD =
+            Pattern.compile("\"(dtype|shape|data_offsets|__metadata__)\"");
 
     private final Random random;
     private final List<String> seeds;
@@ -51,7 +122,8 @@ public final class HeaderMutator {
     private String mutate(String h) {
         switch (random.nextInt(8)) {
             case 0 -> {
-                return replaceMatch(h, NUMBER.matcher(h), NUMBERS[random.nextInt(NUMBERS.length)], 0);
+                return replaceMatch(
+                        h, NUMBER.matcher(h), NUMBERS[random.nextInt(NUMBERS.length)], 0);
             }
             case 1 -> {
                 return replaceMatch(h, DTYPE.matcher(h), DTYPES[random.nextInt(DTYPES.length)], 1);
@@ -68,10 +140,13 @@ public final class HeaderMutator {
             }
             case 4 -> {
                 int at = random.nextInt(h.length() + 1);
-                return h.substring(0, at) + INSERTS[random.nextInt(INSERTS.length)] + h.substring(at);
+                return h.substring(0, at)
+                        + INSERTS[random.nextInt(INSERTS.length)]
+                        + h.substring(at);
             }
             case 5 -> {
-                // Duplicate an entry-sized chunk: duplicate keys, repeated fields, aliasing offsets.
+                // Duplicate an entry-sized chunk: duplicate keys, repeated fields, aliasing
+                // offsets.
                 int a = random.nextInt(h.length() + 1);
                 int b = Math.min(h.length(), a + random.nextInt(80));
                 int at = random.nextInt(h.length() + 1);
@@ -83,7 +158,9 @@ public final class HeaderMutator {
             default -> {
                 // Nest a value deeply inside an unknown field.
                 int depth = 120 + random.nextInt(10);
-                return h.replaceFirst("\"data_offsets\"", "\"x\":" + "[".repeat(depth) + "]".repeat(depth) + ",\"data_offsets\"");
+                return h.replaceFirst(
+                        "\"data_offsets\"",
+                        "\"x\":" + "[".repeat(depth) + "]".repeat(depth) + ",\"data_offsets\"");
             }
         }
     }

@@ -10,8 +10,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
- * Hand-built safetensors bytes for tests, including malformed ones: the length prefix is written
- * as given, so it may lie about the header.
+ * Hand-built safetensors bytes for tests, including malformed ones: the length prefix is written as
+ * given, so it may lie about the header.
  */
 public final class RawFiles {
     private RawFiles() {}

@@ -6,13 +6,14 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The reference reader (python safetensors, whose {@code deserialize} runs the Rust
- * {@code read_metadata}) as an oracle: the error kind it reports for each file, or {@code OK n}
- * with its tensor count. Its messages are the Rust {@code Display} texts, mapped back to the
- * variant names here.
+ * The reference reader (python safetensors, whose {@code deserialize} runs the Rust {@code
+ * read_metadata}) as an oracle: the error kind it reports for each file, or {@code OK n} with its
+ * tensor count. Its messages are the Rust {@code Display} texts, mapped back to the variant names
+ * here.
  */
 public final class ReferenceReader {
-    private static final String SCRIPT = """
+    private static final String SCRIPT =
+            """
             import sys, safetensors
             KINDS = [("header too small", "HeaderTooSmall"), ("header too large", "HeaderTooLarge"),
                      ("invalid header length", "InvalidHeaderLength"), ("invalid UTF-8 in header", "InvalidHeader"),

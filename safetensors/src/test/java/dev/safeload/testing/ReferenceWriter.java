@@ -7,13 +7,14 @@ import java.util.Map;
 
 /**
  * The reference writer and ml_dtypes as oracles, through python: {@link #rewrite} reads a file and
- * writes the same tensors and metadata again with {@code safetensors.serialize_file} (what
- * {@code save_file} calls), optionally casting every floating-point tensor with ml_dtypes/numpy
- * {@code astype}, the conversions safeload must reproduce bit for bit.
+ * writes the same tensors and metadata again with {@code safetensors.serialize_file} (what {@code
+ * save_file} calls), optionally casting every floating-point tensor with ml_dtypes/numpy {@code
+ * astype}, the conversions safeload must reproduce bit for bit.
  */
 public final class ReferenceWriter {
     /** Python: rewrite IN OUT [TARGET]. Packed F4/F6 are unpacked low bits first to cast them. */
-    private static final String SCRIPT = """
+    private static final String SCRIPT =
+            """
             import sys, json, numpy as np, ml_dtypes, safetensors
             SPEC = {"BOOL": "bool", "U8": "uint8", "I8": "int8", "I16": "int16", "U16": "uint16", "I32": "int32",
                     "U32": "uint32", "I64": "int64", "U64": "uint64", "F16": "float16", "F32": "float32", "F64": "float64",
@@ -58,7 +59,10 @@ public final class ReferenceWriter {
 
     private ReferenceWriter() {}
 
-    /** Rewrites {@code in} to {@code out} with the reference writer, casting floats to {@code target} if not null. */
+    /**
+     * Rewrites {@code in} to {@code out} with the reference writer, casting floats to {@code
+     * target} if not null.
+     */
     public static void rewrite(Path in, Path out, String target) {
         List<String> args = new ArrayList<>(List.of(in.toString(), out.toString()));
         if (target != null) {

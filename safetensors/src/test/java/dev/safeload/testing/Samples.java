@@ -2,6 +2,7 @@ package dev.safeload.testing;
 
 import dev.safeload.safetensors.DType;
 import dev.safeload.safetensors.SafetensorsWriter;
+
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.Map;
@@ -18,7 +19,14 @@ public final class Samples {
      */
     public static SafetensorsWriter everyFloatPattern() {
         SafetensorsWriter w = SafetensorsWriter.create().metadata(Map.of("format", "pt"));
-        for (DType d : new DType[] {DType.F8_E4M3, DType.F8_E5M2, DType.F8_E4M3FNUZ, DType.F8_E5M2FNUZ, DType.F8_E8M0}) {
+        for (DType d :
+                new DType[] {
+                    DType.F8_E4M3,
+                    DType.F8_E5M2,
+                    DType.F8_E4M3FNUZ,
+                    DType.F8_E5M2FNUZ,
+                    DType.F8_E8M0
+                }) {
             byte[] b = new byte[256];
             for (int i = 0; i < 256; i++) {
                 b[i] = (byte) i;
@@ -50,10 +58,37 @@ public final class Samples {
             w.add("all_" + d.formatName(), d, new long[] {256, 256}, b.array());
         }
         Random r = new Random(7);
-        int[] f32Edges = {0, 0x80000000, 0x3F800000, 0xBF800000, 0x7FC00000, 0xFFC00000, 0x7F800001, 0x7FA00000, 0xFF812345,
-            0x7F800000, 0xFF800000, 0x00000001, 0x807FFFFF, 0x00800000, 0x7F7FFFFF, 0x3F808000, 0x3F818000, 0x3F80FFFF,
-            0x477FE000, 0x477FF000, 0x477FEFFF, 0x33800000, 0x33000000, 0x33000001, 0x387FC000, 0x38800000, 0x7F7FFFFF};
-        ByteBuffer f32 = ByteBuffer.allocate((f32Edges.length + 4000) * 4).order(ByteOrder.LITTLE_ENDIAN);
+        int[] f32Edges = {
+            0,
+            0x80000000,
+            0x3F800000,
+            0xBF800000,
+            0x7FC00000,
+            0xFFC00000,
+            0x7F800001,
+            0x7FA00000,
+            0xFF812345,
+            0x7F800000,
+            0xFF800000,
+            0x00000001,
+            0x807FFFFF,
+            0x00800000,
+            0x7F7FFFFF,
+            0x3F808000,
+            0x3F818000,
+            0x3F80FFFF,
+            0x477FE000,
+            0x477FF000,
+            0x477FEFFF,
+            0x33800000,
+            0x33000000,
+            0x33000001,
+            0x387FC000,
+            0x38800000,
+            0x7F7FFFFF
+        };
+        ByteBuffer f32 =
+                ByteBuffer.allocate((f32Edges.length + 4000) * 4).order(ByteOrder.LITTLE_ENDIAN);
         for (int e : f32Edges) {
             f32.putInt(e);
         }
@@ -62,11 +97,24 @@ public final class Samples {
             f32.putFloat((float) (r.nextGaussian() * Math.pow(2, r.nextInt(40) - 20)));
         }
         w.add("edges_F32", DType.F32, new long[] {f32.capacity() / 4}, f32.array());
-        long[] f64Edges = {0, 0x8000000000000000L, Double.doubleToRawLongBits(1 + 0x1p-11 + 0x1p-40), Double.doubleToRawLongBits(65520.0),
-            Double.doubleToRawLongBits(65519.99), 0x7FF8000000000000L, 0xFFF0000000000001L, 0x7FF0000000000000L, 1L,
-            Double.doubleToRawLongBits(0x1p-25), Double.doubleToRawLongBits(0x1p-25 + 0x1p-60), Double.doubleToRawLongBits(3.4028235677973366e38),
-            Double.doubleToRawLongBits(1e300), Double.doubleToRawLongBits(1 + 0x1p-8 + 0x1p-40)};
-        ByteBuffer f64 = ByteBuffer.allocate((f64Edges.length + 2000) * 8).order(ByteOrder.LITTLE_ENDIAN);
+        long[] f64Edges = {
+            0,
+            0x8000000000000000L,
+            Double.doubleToRawLongBits(1 + 0x1p-11 + 0x1p-40),
+            Double.doubleToRawLongBits(65520.0),
+            Double.doubleToRawLongBits(65519.99),
+            0x7FF8000000000000L,
+            0xFFF0000000000001L,
+            0x7FF0000000000000L,
+            1L,
+            Double.doubleToRawLongBits(0x1p-25),
+            Double.doubleToRawLongBits(0x1p-25 + 0x1p-60),
+            Double.doubleToRawLongBits(3.4028235677973366e38),
+            Double.doubleToRawLongBits(1e300),
+            Double.doubleToRawLongBits(1 + 0x1p-8 + 0x1p-40)
+        };
+        ByteBuffer f64 =
+                ByteBuffer.allocate((f64Edges.length + 2000) * 8).order(ByteOrder.LITTLE_ENDIAN);
         for (long e : f64Edges) {
             f64.putLong(e);
         }

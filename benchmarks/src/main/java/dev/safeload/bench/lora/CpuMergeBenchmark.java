@@ -1,21 +1,13 @@
 package dev.safeload.bench.lora;
 
 import dev.safeload.lora.CpuLoraBackend;
+import dev.safeload.lora.LoraAdapter;
 import dev.safeload.lora.MergePlan;
 import dev.safeload.lora.MergeTarget;
-import dev.safeload.lora.LoraAdapter;
 import dev.safeload.lora.Precision;
 import dev.safeload.lora.WeightBuffer;
 import dev.safeload.lora.WeightSpec;
-import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.TimeUnit;
+
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -30,6 +22,16 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+
 /**
  * CPU merge of {@code layers} 7B-shaped layers (7 weights each, 404 MB per layer in F16) with a
  * rank-16 adapter, in place, against the memory ceiling for the same bytes measured in the same
@@ -43,7 +45,9 @@ import org.openjdk.jmh.annotations.Warmup;
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
 @Warmup(iterations = 3, time = 2)
 @Measurement(iterations = 6, time = 3)
-@Fork(value = 1, jvmArgsAppend = {"--enable-native-access=ALL-UNNAMED", "-Xmx3g"})
+@Fork(
+        value = 1,
+        jvmArgsAppend = {"--enable-native-access=ALL-UNNAMED", "-Xmx3g"})
 @State(Scope.Benchmark)
 public class CpuMergeBenchmark {
     @Param("1")
@@ -104,7 +108,10 @@ public class CpuMergeBenchmark {
         }
     }
 
-    /** Reads every row of every weight into a heap array and writes it back: the bytes merge must move. */
+    /**
+     * Reads every row of every weight into a heap array and writes it back: the bytes merge must
+     * move.
+     */
     @Benchmark
     public void readWriteCeiling() throws Exception {
         for (int i = 0; i < segments.size(); i++) {
@@ -116,13 +123,27 @@ public class CpuMergeBenchmark {
             for (int b = 0; b < blocks; b++) {
                 int from = rows * b / blocks;
                 int to = rows * (b + 1) / blocks;
-                futures.add(ceilingThreads.submit(() -> {
-                    short[] row = new short[cols];
-                    for (int r = from; r < to; r++) {
-                        MemorySegment.copy(seg, ValueLayout.JAVA_SHORT_UNALIGNED, (long) r * cols * 2, row, 0, cols);
-                        MemorySegment.copy(row, 0, seg, ValueLayout.JAVA_SHORT_UNALIGNED, (long) r * cols * 2, cols);
-                    }
-                }));
+                futures.add(
+                        ceilingThreads.submit(
+                                () -> {
+                                    short[] row = new short[cols];
+                                    for (int r = from; r < to; r++) {
+                                        MemorySegment.copy(
+                                                seg,
+                                                ValueLayout.JAVA_SHORT_UNALIGNED,
+                                                (long) r * cols * 2,
+                                                row,
+                                                0,
+                                                cols);
+                                        MemorySegment.copy(
+                                                row,
+                                                0,
+                                                seg,
+                                                ValueLayout.JAVA_SHORT_UNALIGNED,
+                                                (long) r * cols * 2,
+                                                cols);
+                                    }
+                                }));
             }
             for (Future<?> f : futures) {
                 f.get();

@@ -5,16 +5,7 @@ import dev.safeload.lora.CpuLoraBackend;
 import dev.safeload.lora.HostActivations;
 import dev.safeload.lora.Precision;
 import dev.safeload.lora.Segment;
-import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.SplittableRandom;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.TimeUnit;
+
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -29,6 +20,17 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+
 /**
  * Serving without merging on the CPU: a batch of {@code tokens} rows of one 4096×4096 F16
  * projection split evenly over {@code adapters} rank-16 adapters ({@code loraApply}: the added
@@ -41,7 +43,9 @@ import org.openjdk.jmh.annotations.Warmup;
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
 @Warmup(iterations = 3, time = 2)
 @Measurement(iterations = 6, time = 2)
-@Fork(value = 1, jvmArgsAppend = {"--enable-native-access=ALL-UNNAMED", "-Xmx2g"})
+@Fork(
+        value = 1,
+        jvmArgsAppend = {"--enable-native-access=ALL-UNNAMED", "-Xmx2g"})
 @State(Scope.Benchmark)
 public class CpuServingBenchmark extends ServingBatch {
     @Param("64")
@@ -52,8 +56,12 @@ public class CpuServingBenchmark extends ServingBatch {
     private int parallelism;
     private Arena arena;
     private AdapterPool pool;
-    /** Wᵀ cut into column blocks: blocks[b][i] = W[b·BLOCK .. (b+1)·BLOCK)[i], each its own array. */
+
+    /**
+     * Wᵀ cut into column blocks: blocks[b][i] = W[b·BLOCK .. (b+1)·BLOCK)[i], each its own array.
+     */
     private float[][][] blocks;
+
     static final int BLOCK = 256;
     private HostActivations x;
     private HostActivations y;
@@ -83,7 +91,10 @@ public class CpuServingBenchmark extends ServingBatch {
     private HostActivations activations(SplittableRandom random, int rows) {
         MemorySegment seg = arena.allocate((long) rows * HIDDEN * 2, 64);
         for (long i = 0; i < (long) rows * HIDDEN; i++) {
-            seg.setAtIndex(ValueLayout.JAVA_SHORT_UNALIGNED, i, Float.floatToFloat16((float) (random.nextDouble() - 0.5)));
+            seg.setAtIndex(
+                    ValueLayout.JAVA_SHORT_UNALIGNED,
+                    i,
+                    Float.floatToFloat16((float) (random.nextDouble() - 0.5)));
         }
         return new HostActivations(seg, Precision.F16, rows, HIDDEN);
     }
@@ -101,13 +112,21 @@ public class CpuServingBenchmark extends ServingBatch {
         pool.apply(WEIGHT, x, y, segments);
     }
 
-    /** {@code y = x·Wᵀ}: per block of 256 outputs, every token's accumulator gets four input columns per pass. */
+    /**
+     * {@code y = x·Wᵀ}: per block of 256 outputs, every token's accumulator gets four input columns
+     * per pass.
+     */
     @Benchmark
     public void mergedMatmul() throws Exception {
         float[][] xs = new float[tokens][HIDDEN];
         for (int t = 0; t < tokens; t++) {
             for (int i = 0; i < HIDDEN; i++) {
-                xs[t][i] = Float.float16ToFloat(x.data().getAtIndex(ValueLayout.JAVA_SHORT_UNALIGNED, (long) t * HIDDEN + i));
+                xs[t][i] =
+                        Float.float16ToFloat(
+                                x.data()
+                                        .getAtIndex(
+                                                ValueLayout.JAVA_SHORT_UNALIGNED,
+                                                (long) t * HIDDEN + i));
             }
         }
         List<Future<?>> futures = new ArrayList<>();
@@ -143,7 +162,10 @@ public class CpuServingBenchmark extends ServingBatch {
         MemorySegment out = y.data();
         for (int t = 0; t < tokens; t++) {
             for (int o = 0; o < BLOCK; o++) {
-                out.setAtIndex(ValueLayout.JAVA_SHORT_UNALIGNED, (long) t * HIDDEN + block * BLOCK + o, Float.floatToFloat16(acc[t][o]));
+                out.setAtIndex(
+                        ValueLayout.JAVA_SHORT_UNALIGNED,
+                        (long) t * HIDDEN + block * BLOCK + o,
+                        Float.floatToFloat16(acc[t][o]));
             }
         }
     }

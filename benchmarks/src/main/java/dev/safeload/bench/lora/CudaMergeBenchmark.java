@@ -6,9 +6,7 @@ import dev.safeload.lora.LoraAdapter;
 import dev.safeload.lora.MergePlan;
 import dev.safeload.lora.WeightBuffer;
 import dev.safeload.lora.WeightSpec;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.concurrent.TimeUnit;
+
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -23,15 +21,19 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
 /**
- * GPU merge of a whole 7B-shaped set (32 layers × 7 weights, 12.9 GB in F16) with a rank-16 adapter,
- * in place on device weights (needs a GPU; benchmarks/gpu/run.sh). Rows:
+ * GPU merge of a whole 7B-shaped set (32 layers × 7 weights, 12.9 GB in F16) with a rank-16
+ * adapter, in place on device weights (needs a GPU; benchmarks/gpu/run.sh). Rows:
  *
  * <ul>
  *   <li>{@code mergeResident}: factors already on the device ({@code prepare}): one cublasGemmEx
  *       with beta = 1 per weight, all queued, one sync at the end. Moves read W + write W.
- *   <li>{@code mergeWithUpload}: the same, the factors converted and uploaded through pinned staging
- *       in the same queue (what a first merge of a new adapter costs).
+ *   <li>{@code mergeWithUpload}: the same, the factors converted and uploaded through pinned
+ *       staging in the same queue (what a first merge of a new adapter costs).
  *   <li>{@code deviceCopyCeiling}: a device-to-device copy of every weight into a scratch buffer:
  *       the same bytes read and written, the HBM ceiling measured in the same run.
  * </ul>
@@ -40,7 +42,9 @@ import org.openjdk.jmh.annotations.Warmup;
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
 @Warmup(iterations = 3, time = 2)
 @Measurement(iterations = 8, time = 2)
-@Fork(value = 1, jvmArgsAppend = {"--enable-native-access=ALL-UNNAMED", "-Xmx8g"})
+@Fork(
+        value = 1,
+        jvmArgsAppend = {"--enable-native-access=ALL-UNNAMED", "-Xmx8g"})
 @State(Scope.Benchmark)
 public class CudaMergeBenchmark {
     @Param("32")

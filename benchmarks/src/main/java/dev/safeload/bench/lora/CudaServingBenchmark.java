@@ -13,8 +13,7 @@ import dev.safeload.lora.DeviceActivations;
 import dev.safeload.lora.Precision;
 import dev.safeload.lora.Segment;
 import dev.safeload.lora.WeightSpec;
-import java.util.List;
-import java.util.concurrent.TimeUnit;
+
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -29,23 +28,31 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
 /**
- * GPU serving without merging: {@code tokens} rows of a 4096×4096 F16 projection split over
- * {@code adapters} rank-16 adapters ({@code loraApply}: grouped shrink + expand GEMMs) against the
- * merged model's own matmul ({@code mergedMatmul}: one cublasGemmEx {@code y = x·Wᵀ}), each synced.
+ * GPU serving without merging: {@code tokens} rows of a 4096×4096 F16 projection split over {@code
+ * adapters} rank-16 adapters ({@code loraApply}: grouped shrink + expand GEMMs) against the merged
+ * model's own matmul ({@code mergedMatmul}: one cublasGemmEx {@code y = x·Wᵀ}), each synced.
  * Overhead = loraApply / mergedMatmul. Needs a GPU.
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
 @Warmup(iterations = 3, time = 1)
 @Measurement(iterations = 8, time = 1)
-@Fork(value = 1, jvmArgsAppend = {"--enable-native-access=ALL-UNNAMED", "-Xmx4g"})
+@Fork(
+        value = 1,
+        jvmArgsAppend = {"--enable-native-access=ALL-UNNAMED", "-Xmx4g"})
 @State(Scope.Benchmark)
 public class CudaServingBenchmark extends ServingBatch {
     @Param({"64", "1024"})
     public int tokens;
 
-    /** The projection's width (4096, Llama-2-7B's q_proj); the smoke mode (CUDA emulator) passes a small one. */
+    /**
+     * The projection's width (4096, Llama-2-7B's q_proj); the smoke mode (CUDA emulator) passes a
+     * small one.
+     */
     @Param("4096")
     public int hidden;
 
@@ -84,17 +91,32 @@ public class CudaServingBenchmark extends ServingBatch {
 
     @Benchmark
     public void loraApply() {
-        pool.apply(WEIGHT, new DeviceActivations(x, Precision.F16, tokens, hidden),
-                new DeviceActivations(y, Precision.F16, tokens, hidden), segments);
+        pool.apply(
+                WEIGHT,
+                new DeviceActivations(x, Precision.F16, tokens, hidden),
+                new DeviceActivations(y, Precision.F16, tokens, hidden),
+                segments);
         backend.synchronize();
     }
 
-    /** Row-major y (tokens×out) = x (tokens×in) · Wᵀ: column-major yᶜ(out×tokens) = op_T(Wᶜ(in×out)) · xᶜ(in×tokens). */
+    /**
+     * Row-major y (tokens×out) = x (tokens×in) · Wᵀ: column-major yᶜ(out×tokens) = op_T(Wᶜ(in×out))
+     * · xᶜ(in×tokens).
+     */
     @Benchmark
     public void mergedMatmul() {
-        blas.gemmEx(CublasOperation.T, CublasOperation.N, hidden, tokens, hidden, 1.0,
-                new DeviceMatrix(weight, CudaDataType.R_16F, hidden), new DeviceMatrix(x, CudaDataType.R_16F, hidden), 0.0,
-                new DeviceMatrix(y, CudaDataType.R_16F, hidden), CublasComputeType.COMPUTE_32F);
+        blas.gemmEx(
+                CublasOperation.T,
+                CublasOperation.N,
+                hidden,
+                tokens,
+                hidden,
+                1.0,
+                new DeviceMatrix(weight, CudaDataType.R_16F, hidden),
+                new DeviceMatrix(x, CudaDataType.R_16F, hidden),
+                0.0,
+                new DeviceMatrix(y, CudaDataType.R_16F, hidden),
+                CublasComputeType.COMPUTE_32F);
         backend.synchronize();
     }
 }

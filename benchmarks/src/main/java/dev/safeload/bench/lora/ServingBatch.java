@@ -3,11 +3,13 @@ package dev.safeload.bench.lora;
 import dev.safeload.lora.AdapterPool;
 import dev.safeload.lora.Segment;
 import dev.safeload.lora.WeightSpec;
-import java.util.ArrayList;
-import java.util.List;
+
 import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.State;
+
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * The serving benchmarks' batch: one 4096×4096 F16 q_proj, {@code adapters} rank-{@code rank}
@@ -31,7 +33,10 @@ public abstract class ServingBatch {
         return List.of(new WeightSpec(WEIGHT, "F16", new long[] {hidden, hidden}));
     }
 
-    /** Loads the adapters into {@code pool} and returns one segment per adapter over {@code tokens} rows. */
+    /**
+     * Loads the adapters into {@code pool} and returns one segment per adapter over {@code tokens}
+     * rows.
+     */
     List<Segment> loadAdapters(AdapterPool pool, int tokens) {
         return loadAdapters(pool, tokens, BASE);
     }

@@ -3,6 +3,7 @@ package dev.safeload.bench.lora;
 import dev.safeload.lora.AdapterTensor;
 import dev.safeload.lora.LoraAdapter;
 import dev.safeload.lora.WeightSpec;
+
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -16,10 +17,15 @@ import java.util.SplittableRandom;
 final class SevenBLayers {
     static final int HIDDEN = 4096;
     static final int MLP = 11008;
+
     /** Module, then its (out, in) shape: h = hidden, m = MLP width. */
     private static final String[][] MODULES = {
-        {"self_attn.q_proj", "h", "h"}, {"self_attn.k_proj", "h", "h"}, {"self_attn.v_proj", "h", "h"},
-        {"self_attn.o_proj", "h", "h"}, {"mlp.gate_proj", "m", "h"}, {"mlp.up_proj", "m", "h"},
+        {"self_attn.q_proj", "h", "h"},
+        {"self_attn.k_proj", "h", "h"},
+        {"self_attn.v_proj", "h", "h"},
+        {"self_attn.o_proj", "h", "h"},
+        {"mlp.gate_proj", "m", "h"},
+        {"mlp.up_proj", "m", "h"},
         {"mlp.down_proj", "h", "m"},
     };
 
@@ -37,8 +43,11 @@ final class SevenBLayers {
         List<WeightSpec> specs = new ArrayList<>();
         for (int l = 0; l < layers; l++) {
             for (String[] m : MODULES) {
-                specs.add(new WeightSpec("model.layers." + l + "." + m[0] + ".weight", dtype,
-                        new long[] {width(m[1], hidden, mlp), width(m[2], hidden, mlp)}));
+                specs.add(
+                        new WeightSpec(
+                                "model.layers." + l + "." + m[0] + ".weight",
+                                dtype,
+                                new long[] {width(m[1], hidden, mlp), width(m[2], hidden, mlp)}));
             }
         }
         return specs;
@@ -59,8 +68,11 @@ final class SevenBLayers {
             tensors.put("base_model.model." + module + ".lora_A.weight", tensor(random, rank, in));
             tensors.put("base_model.model." + module + ".lora_B.weight", tensor(random, out, rank));
         }
-        return LoraAdapter.fromTensors(tensors, "{\"peft_type\": \"LORA\", \"r\": " + rank + ", \"lora_alpha\": " + 2 * rank + "}",
-                Map.of(), "bench-r" + rank);
+        return LoraAdapter.fromTensors(
+                tensors,
+                "{\"peft_type\": \"LORA\", \"r\": " + rank + ", \"lora_alpha\": " + 2 * rank + "}",
+                Map.of(),
+                "bench-r" + rank);
     }
 
     private static AdapterTensor tensor(SplittableRandom random, long rows, long cols) {

@@ -2,17 +2,19 @@ package dev.safeload.bench.safetensors;
 
 import dev.safeload.safetensors.DType;
 import dev.safeload.safetensors.SafetensorsFile;
-import java.nio.file.Path;
+
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 
+import java.nio.file.Path;
+
 /**
  * Convert every tensor of the BF16 model file to F32: open, {@code tensor(name).to(F32)} for each,
- * close. Each result is a new native buffer (an automatic arena's, freed by the collector), as
- * each of the peer's {@code astype(float32)} results is a new numpy array; or a new heap array.
+ * close. Each result is a new native buffer (an automatic arena's, freed by the collector), as each
+ * of the peer's {@code astype(float32)} results is a new numpy array; or a new heap array.
  */
 @State(Scope.Benchmark)
 public class Bf16ToF32Benchmark extends FileBenchmarkSettings {
@@ -38,7 +40,10 @@ public class Bf16ToF32Benchmark extends FileBenchmarkSettings {
         return written;
     }
 
-    /** The same through {@code toFloatArray()}: a new heap {@code float[]} per tensor instead of native memory. */
+    /**
+     * The same through {@code toFloatArray()}: a new heap {@code float[]} per tensor instead of
+     * native memory.
+     */
     @Benchmark
     public long mmapToFloatArray() {
         long written = 0;

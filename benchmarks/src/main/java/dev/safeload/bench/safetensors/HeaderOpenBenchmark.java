@@ -2,17 +2,19 @@ package dev.safeload.bench.safetensors;
 
 import dev.safeload.safetensors.ReadOptions;
 import dev.safeload.safetensors.SafetensorsFile;
-import java.nio.file.Path;
+
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 
+import java.nio.file.Path;
+
 /**
- * Open and validate a header of 20,000 tensors, then close: what the reference's
- * {@code safe_open} does before the first {@code get_tensor} (it validates the whole header at
- * open, and so does {@link SafetensorsFile#open}).
+ * Open and validate a header of 20,000 tensors, then close: what the reference's {@code safe_open}
+ * does before the first {@code get_tensor} (it validates the whole header at open, and so does
+ * {@link SafetensorsFile#open}).
  */
 @State(Scope.Benchmark)
 public class HeaderOpenBenchmark extends FileBenchmarkSettings {
@@ -36,7 +38,8 @@ public class HeaderOpenBenchmark extends FileBenchmarkSettings {
 
     @Benchmark
     public int openPread() {
-        try (SafetensorsFile file = SafetensorsFile.open(path, ReadOptions.of(ReadOptions.Backend.PREAD))) {
+        try (SafetensorsFile file =
+                SafetensorsFile.open(path, ReadOptions.of(ReadOptions.Backend.PREAD))) {
             return file.tensors().size();
         }
     }

@@ -1,10 +1,5 @@
 package dev.safeload.bench.safetensors;
 
-import java.io.IOException;
-import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
-import java.nio.channels.FileChannel;
-import java.nio.file.StandardOpenOption;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Param;
@@ -12,6 +7,12 @@ import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
+
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.channels.FileChannel;
+import java.nio.file.StandardOpenOption;
 
 /**
  * The memory-copy ceilings the safetensors read figures are divided by: every benchmark here moves
@@ -26,6 +27,7 @@ import org.openjdk.jmh.annotations.TearDown;
  *   <li>{@code freshMappingTo*}: maps the file anew for each operation, as opening a file does:
  *       adds the minor faults that populate the page tables.
  * </ul>
+ *
  * Each with {@link MemorySegment#copy}; the warm mapping also with the C library's {@code memcpy}
  * (which the reference's Rust copy calls), so that the ceiling is the faster of the two.
  */
@@ -35,7 +37,9 @@ public class MemoryCopyCeiling extends FileBenchmarkSettings {
     @Param("")
     public String modelFile;
 
-    /** Destination buffer size: the largest tensor of the model file (lm_head, 32000 x 2048 BF16). */
+    /**
+     * Destination buffer size: the largest tensor of the model file (lm_head, 32000 x 2048 BF16).
+     */
     @Param("131072000")
     public long chunkBytes;
 
@@ -82,7 +86,9 @@ public class MemoryCopyCeiling extends FileBenchmarkSettings {
     @Benchmark
     public void freshMappingToNativeJdkCopy() throws IOException {
         try (Arena perOperation = Arena.ofConfined()) {
-            copyAllJdk(channel.map(FileChannel.MapMode.READ_ONLY, 0, channel.size(), perOperation), dataStart);
+            copyAllJdk(
+                    channel.map(FileChannel.MapMode.READ_ONLY, 0, channel.size(), perOperation),
+                    dataStart);
         }
     }
 

@@ -3,10 +3,7 @@ package dev.safeload.bench.safetensors;
 import dev.safeload.safetensors.ReadOptions;
 import dev.safeload.safetensors.SafetensorsFile;
 import dev.safeload.safetensors.TensorInfo;
-import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
-import java.nio.file.Path;
-import java.util.function.Consumer;
+
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Param;
@@ -14,6 +11,11 @@ import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.file.Path;
+import java.util.function.Consumer;
 
 /**
  * Read every tensor of the 2 GiB model file: open, move every byte of every tensor out of the page
@@ -31,6 +33,7 @@ public class ReadEveryTensorBenchmark extends FileBenchmarkSettings {
     private Path path;
     private Arena arena;
     private SafetensorsFile openedOnce;
+
     /** Sized to the largest tensor and faulted in once, as a loader's staging buffer is. */
     private MemorySegment destination;
 
@@ -38,7 +41,8 @@ public class ReadEveryTensorBenchmark extends FileBenchmarkSettings {
     public void setUp() {
         path = BenchFiles.require(modelFile);
         openedOnce = SafetensorsFile.open(path);
-        long largest = openedOnce.tensors().stream().mapToLong(TensorInfo::byteLength).max().orElse(1);
+        long largest =
+                openedOnce.tensors().stream().mapToLong(TensorInfo::byteLength).max().orElse(1);
         arena = Arena.ofShared();
         destination = arena.allocate(largest, 4096);
         destination.fill((byte) 1);
@@ -50,20 +54,27 @@ public class ReadEveryTensorBenchmark extends FileBenchmarkSettings {
         arena.close();
     }
 
-    /** Through the public view: {@code tensor(name).segment()}, then one copy into the staging buffer. */
+    /**
+     * Through the public view: {@code tensor(name).segment()}, then one copy into the staging
+     * buffer.
+     */
     @Benchmark
     public long mmapCopyIntoReusedBuffer() {
-        return forEveryTensor(tensor -> MemorySegment.copy(tensor, 0, destination, 0, tensor.byteSize()));
+        return forEveryTensor(
+                tensor -> MemorySegment.copy(tensor, 0, destination, 0, tensor.byteSize()));
     }
 
-    /** As the peer does: a new buffer per tensor (zeroed by the arena, then filled), freed after. */
+    /**
+     * As the peer does: a new buffer per tensor (zeroed by the arena, then filled), freed after.
+     */
     @Benchmark
     public long mmapCopyIntoNewBuffer() {
-        return forEveryTensor(tensor -> {
-            try (Arena perTensor = Arena.ofConfined()) {
-                perTensor.allocate(tensor.byteSize(), 64).copyFrom(tensor);
-            }
-        });
+        return forEveryTensor(
+                tensor -> {
+                    try (Arena perTensor = Arena.ofConfined()) {
+                        perTensor.allocate(tensor.byteSize(), 64).copyFrom(tensor);
+                    }
+                });
     }
 
     /**
@@ -72,10 +83,14 @@ public class ReadEveryTensorBenchmark extends FileBenchmarkSettings {
      */
     @Benchmark
     public long mmapOpenedOnceCopyIntoReusedBuffer() {
-        return forEveryTensor(openedOnce, tensor -> MemorySegment.copy(tensor, 0, destination, 0, tensor.byteSize()));
+        return forEveryTensor(
+                openedOnce,
+                tensor -> MemorySegment.copy(tensor, 0, destination, 0, tensor.byteSize()));
     }
 
-    /** Opens the file, hands every tensor's mapped bytes to {@code copy} in file order, closes it. */
+    /**
+     * Opens the file, hands every tensor's mapped bytes to {@code copy} in file order, closes it.
+     */
     private long forEveryTensor(Consumer<MemorySegment> copy) {
         try (SafetensorsFile file = SafetensorsFile.open(path)) {
             return forEveryTensor(file, copy);
@@ -96,7 +111,8 @@ public class ReadEveryTensorBenchmark extends FileBenchmarkSettings {
     @Benchmark
     public long preadIntoReusedBuffer() {
         long moved = 0;
-        try (SafetensorsFile file = SafetensorsFile.open(path, ReadOptions.of(ReadOptions.Backend.PREAD))) {
+        try (SafetensorsFile file =
+                SafetensorsFile.open(path, ReadOptions.of(ReadOptions.Backend.PREAD))) {
             for (TensorInfo tensor : file.tensors()) {
                 file.readBytes(tensor, 0, destination.asSlice(0, tensor.byteLength()));
                 moved += tensor.byteLength();

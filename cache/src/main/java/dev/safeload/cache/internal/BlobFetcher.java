@@ -3,6 +3,7 @@ package dev.safeload.cache.internal;
 import dev.safeload.cache.DownloadListener;
 import dev.safeload.cache.HubError;
 import dev.safeload.cache.HubException;
+
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpResponse;
@@ -23,25 +24,27 @@ import java.util.regex.Pattern;
  * blob's name.
  *
  * <p>Bytes go to {@code blobs/<etag>.safeload.incomplete}, which only the holder of the blob's
- * {@link BlobLock} writes. It survives a dropped connection and a killed process: the next
- * attempt (in this process or a later one) asks for the rest with {@code Range: bytes=N-}, which
+ * {@link BlobLock} writes. It survives a dropped connection and a killed process: the next attempt
+ * (in this process or a later one) asks for the rest with {@code Range: bytes=N-}, which
  * huggingface_hub ≥ 1.18 no longer does (issue #4196). Its name ends in {@code .incomplete}, so
  * huggingface_hub's scan counts it as an incomplete download and {@code hf cache prune} may remove
- * it, and it differs from the {@code <etag>.incomplete} that clients before 1.18 append to under
- * a flock our lock does not exclude. Without an exclusive lock the bytes go to a private
- * {@code <etag>.<8hex>.incomplete} that is deleted on failure, as huggingface_hub does.
+ * it, and it differs from the {@code <etag>.incomplete} that clients before 1.18 append to under a
+ * flock our lock does not exclude. Without an exclusive lock the bytes go to a private {@code
+ * <etag>.<8hex>.incomplete} that is deleted on failure, as huggingface_hub does.
  *
  * <p>Before the rename to {@code blobs/<etag>}: the size must be the announced one, and an etag of
- * 64 hex digits (an LFS file: its etag is the content's sha256) must be the sha256 of the bytes.
- * A mismatch deletes the bytes; one that followed a resume is retried once from zero, since the
- * kept prefix is then the suspect.
+ * 64 hex digits (an LFS file: its etag is the content's sha256) must be the sha256 of the bytes. A
+ * mismatch deletes the bytes; one that followed a resume is retried once from zero, since the kept
+ * prefix is then the suspect.
  */
 public final class BlobFetcher {
     private static final Pattern SHA256 = Pattern.compile("[0-9a-f]{64}");
     private static final int BUFFER = 1 << 20;
     static final String RESUMABLE_SUFFIX = ".safeload.incomplete";
 
-    /** Where the bytes can be fetched: a URL and the endpoint whose origin may receive the token. */
+    /**
+     * Where the bytes can be fetched: a URL and the endpoint whose origin may receive the token.
+     */
     public record Source(URI url, URI endpoint) {}
 
     private final HubHttp http;
@@ -63,10 +66,18 @@ public final class BlobFetcher {
      * Fetches the blob into {@code blob}; the caller holds {@code lock}. Sources are tried in turn
      * on failures; a dropped connection resumes from the bytes already written.
      */
-    public void fetch(Path blob, String path, long size, List<Source> sources, BlobLock lock, DownloadListener listener) {
+    public void fetch(
+            Path blob,
+            String path,
+            long size,
+            List<Source> sources,
+            BlobLock lock,
+            DownloadListener listener) {
         String etag = blob.getFileName().toString();
-        Path partial = lock.exclusive() ? partialFile(blob)
-                : blob.resolveSibling(etag + "." + CacheWriter.randomHex() + ".incomplete");
+        Path partial =
+                lock.exclusive()
+                        ? partialFile(blob)
+                        : blob.resolveSibling(etag + "." + CacheWriter.randomHex() + ".incomplete");
         try {
             Files.createDirectories(blob.getParent());
             if (!downloadVerified(partial, path, etag, size, sources, listener)) {
@@ -76,9 +87,11 @@ public final class BlobFetcher {
             CacheWriter.moveReplacing(partial, blob);
         } catch (IOException e) {
             deleteQuietly(partial, !lock.exclusive());
-            throw new HubException(HubError.Io, "cannot write " + partial + ": " + e.getMessage(), e);
+            throw new HubException(
+                    HubError.Io, "cannot write " + partial + ": " + e.getMessage(), e);
         } catch (RuntimeException e) {
-            // A resumable partial is kept for the next attempt unless it was proven corrupt (already deleted).
+            // A resumable partial is kept for the next attempt unless it was proven corrupt
+            // (already deleted).
             deleteQuietly(partial, !lock.exclusive());
             throw e;
         }
@@ -88,8 +101,14 @@ public final class BlobFetcher {
      * Downloads the missing tail into {@code partial} and checks it. Returns {@code false} (bytes
      * deleted) when a download that resumed earlier bytes mismatches; throws on a fresh mismatch.
      */
-    private boolean downloadVerified(Path partial, String path, String etag, long size, List<Source> sources,
-            DownloadListener listener) throws IOException {
+    private boolean downloadVerified(
+            Path partial,
+            String path,
+            String etag,
+            long size,
+            List<Source> sources,
+            DownloadListener listener)
+            throws IOException {
         boolean resumed;
         String problem;
         try (PartialFile out = PartialFile.open(partial, isSha256(etag), size)) {
@@ -105,21 +124,39 @@ public final class BlobFetcher {
         if (resumed) {
             return false;
         }
-        throw new HubException(HubError.Corrupted, "the download of " + path + " is corrupt: " + problem
-                + ". It was deleted and nothing entered the cache; retry, and if it fails again the"
-                + " endpoint serves wrong bytes.");
+        throw new HubException(
+                HubError.Corrupted,
+                "the download of "
+                        + path
+                        + " is corrupt: "
+                        + problem
+                        + ". It was deleted and nothing entered the cache; retry, and if it fails"
+                        + " again the endpoint serves wrong bytes.");
     }
 
-    private void download(PartialFile out, String path, long size, List<Source> sources, DownloadListener listener)
+    private void download(
+            PartialFile out,
+            String path,
+            long size,
+            List<Source> sources,
+            DownloadListener listener)
             throws IOException {
         int attempt = 0;
         int sourceIndex = 0;
         String lastFailure = null;
         while (out.size() < size) {
             if (attempt > http.settings().maxRetries()) {
-                throw new HubException(lastFailure.startsWith("HTTP") ? HubError.ServerError : HubError.Network,
-                        String.format(Locale.ROOT, "download of %s failed after %d attempts, %d of %d bytes"
-                                + " kept for a later resume: %s", path, attempt, out.size(), size, lastFailure));
+                throw new HubException(
+                        lastFailure.startsWith("HTTP") ? HubError.ServerError : HubError.Network,
+                        String.format(
+                                Locale.ROOT,
+                                "download of %s failed after %d attempts, %d of %d bytes"
+                                        + " kept for a later resume: %s",
+                                path,
+                                attempt,
+                                out.size(),
+                                size,
+                                lastFailure));
             }
             if (attempt > 0) {
                 http.backoff(attempt - 1, 0);
@@ -136,10 +173,15 @@ public final class BlobFetcher {
                 }
                 sourceIndex++; // connection refused or 5xx: try the next source
             } catch (IOException e) {
-                // Bytes are appended in order, so the file holds exactly what arrived: resume from there.
-                lastFailure = "connection dropped after " + out.size() + " bytes: " + HubHttp.describe(e);
+                // Bytes are appended in order, so the file holds exactly what arrived: resume from
+                // there.
+                lastFailure =
+                        "connection dropped after " + out.size() + " bytes: " + HubHttp.describe(e);
             }
-            attempt = out.size() > before ? 1 : attempt + 1; // progress resets the budget, as huggingface_hub does
+            attempt =
+                    out.size() > before
+                            ? 1
+                            : attempt + 1; // progress resets the budget, as huggingface_hub does
         }
     }
 
@@ -147,7 +189,8 @@ public final class BlobFetcher {
      * One GET from the current end of {@code out}. The body goes straight from the HTTP client's
      * buffers into the file and the digest ({@link ToPartialFile}), without a stream in between.
      */
-    private void transfer(Source source, PartialFile out, long size, String path, DownloadListener listener)
+    private void transfer(
+            Source source, PartialFile out, long size, String path, DownloadListener listener)
             throws HubHttp.Retryable, IOException {
         long have = out.size();
         ToPartialFile handler = new ToPartialFile(out, have, size, path, listener);
@@ -169,14 +212,21 @@ public final class BlobFetcher {
         }
         if (status >= 400) {
             if (HubErrors.retryable(status)) {
-                throw new HubHttp.Retryable(source.endpoint(), "HTTP " + status + " from " + response.uri(), 0);
+                throw new HubHttp.Retryable(
+                        source.endpoint(), "HTTP " + status + " from " + response.uri(), 0);
             }
             throw HubErrors.forResponse(status, response.headers(), response.uri(), path);
         }
         if (handler.rangeMismatch != null) {
             out.truncate();
-            throw new HubHttp.Retryable(source.endpoint(), "the server answered a resume from " + have
-                    + " with other bytes (" + handler.rangeMismatch + ")", 0);
+            throw new HubHttp.Retryable(
+                    source.endpoint(),
+                    "the server answered a resume from "
+                            + have
+                            + " with other bytes ("
+                            + handler.rangeMismatch
+                            + ")",
+                    0);
         }
     }
 
@@ -192,20 +242,30 @@ public final class BlobFetcher {
         private final long size;
         private final String path;
         private final DownloadListener listener;
-        private final java.util.concurrent.CompletableFuture<Void> done = new java.util.concurrent.CompletableFuture<>();
+        private final java.util.concurrent.CompletableFuture<Void> done =
+                new java.util.concurrent.CompletableFuture<>();
         private final HubHttp.StallGuard guard;
         private volatile java.util.concurrent.Flow.Subscription subscription;
         volatile RuntimeException fatal;
         volatile String rangeMismatch;
 
-        ToPartialFile(PartialFile out, long have, long size, String path, DownloadListener listener) {
+        ToPartialFile(
+                PartialFile out, long have, long size, String path, DownloadListener listener) {
             this.out = out;
             this.have = have;
             this.size = size;
             this.path = path;
             this.listener = listener;
-            this.guard = http.stallGuard(() -> fail(new IOException("no data for "
-                    + http.settings().downloadTimeout().toSeconds() + " s (HF_HUB_DOWNLOAD_TIMEOUT)")));
+            this.guard =
+                    http.stallGuard(
+                            () ->
+                                    fail(
+                                            new IOException(
+                                                    "no data for "
+                                                            + http.settings()
+                                                                    .downloadTimeout()
+                                                                    .toSeconds()
+                                                            + " s (HF_HUB_DOWNLOAD_TIMEOUT)")));
         }
 
         @Override
@@ -224,7 +284,14 @@ public final class BlobFetcher {
                 try {
                     out.truncate();
                 } catch (IOException e) {
-                    fatal = new HubException(HubError.Io, "cannot restart the download of " + path + ": " + e.getMessage(), e);
+                    fatal =
+                            new HubException(
+                                    HubError.Io,
+                                    "cannot restart the download of "
+                                            + path
+                                            + ": "
+                                            + e.getMessage(),
+                                    e);
                     return HttpResponse.BodySubscribers.discarding();
                 }
             }
@@ -243,9 +310,15 @@ public final class BlobFetcher {
                             int n = buffer.remaining();
                             if (out.size() + n > size) {
                                 out.truncate();
-                                throw new HubException(HubError.Corrupted, String.format(Locale.ROOT,
-                                        "the server sent more than the %d bytes its metadata announced for %s;"
-                                                + " nothing was kept", size, path));
+                                throw new HubException(
+                                        HubError.Corrupted,
+                                        String.format(
+                                                Locale.ROOT,
+                                                "the server sent more than the %d bytes its"
+                                                        + " metadata announced for %s; nothing was"
+                                                        + " kept",
+                                                size,
+                                                path));
                             }
                             out.append(buffer);
                             listener.bytesReceived(path, n);
@@ -255,8 +328,14 @@ public final class BlobFetcher {
                         fail(e);
                         return;
                     } catch (IOException e) {
-                        fatal = new HubException(HubError.Io, "cannot write the download of " + path + ": "
-                                + e.getMessage(), e);
+                        fatal =
+                                new HubException(
+                                        HubError.Io,
+                                        "cannot write the download of "
+                                                + path
+                                                + ": "
+                                                + e.getMessage(),
+                                        e);
                         fail(e);
                         return;
                     }
@@ -322,8 +401,12 @@ public final class BlobFetcher {
         }
 
         static PartialFile open(Path file, boolean hash, long expectedSize) throws IOException {
-            FileChannel channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ,
-                    StandardOpenOption.WRITE);
+            FileChannel channel =
+                    FileChannel.open(
+                            file,
+                            StandardOpenOption.CREATE,
+                            StandardOpenOption.READ,
+                            StandardOpenOption.WRITE);
             try {
                 long kept = channel.size();
                 if (kept > expectedSize) {
@@ -363,7 +446,10 @@ public final class BlobFetcher {
             }
         }
 
-        /** Appends the buffer's remaining bytes; a failed write (disk full) is undone so that file and digest agree. */
+        /**
+         * Appends the buffer's remaining bytes; a failed write (disk full) is undone so that file
+         * and digest agree.
+         */
         void append(ByteBuffer chunk) {
             int start = chunk.position();
             int n = chunk.remaining();
@@ -377,8 +463,10 @@ public final class BlobFetcher {
                 } catch (IOException ignored) {
                     // the verification will catch a mismatch
                 }
-                throw new HubException(HubError.Io, "cannot write the download: " + e.getMessage()
-                        + " (is the disk full?)", e);
+                throw new HubException(
+                        HubError.Io,
+                        "cannot write the download: " + e.getMessage() + " (is the disk full?)",
+                        e);
             }
             size += n;
             if (digest != null) {
@@ -390,7 +478,11 @@ public final class BlobFetcher {
         String problem(String etag, long expectedSize) throws IOException {
             long actual = channel.size();
             if (actual != expectedSize || size != expectedSize) {
-                return String.format(Locale.ROOT, "its size is %d bytes, the server announced %d", actual, expectedSize);
+                return String.format(
+                        Locale.ROOT,
+                        "its size is %d bytes, the server announced %d",
+                        actual,
+                        expectedSize);
             }
             if (digest != null) {
                 String sha = HexFormat.of().formatHex(digest.digest());

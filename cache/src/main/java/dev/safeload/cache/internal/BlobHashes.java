@@ -13,13 +13,14 @@ import java.util.HexFormat;
 import java.util.regex.Pattern;
 
 /**
- * The two content hashes the hub names blobs by (reference/hub.md 1.2 and 5.6): the LFS sha256
- * (64 hex) for large files, and the git blob sha1 (40 hex) of {@code "blob <len>\0" + bytes} for
+ * The two content hashes the hub names blobs by (reference/hub.md 1.2 and 5.6): the LFS sha256 (64
+ * hex) for large files, and the git blob sha1 (40 hex) of {@code "blob <len>\0" + bytes} for
  * regular files.
  */
 public final class BlobHashes {
     /** An LFS blob name: sha256 of the content. */
     public static final Pattern SHA256_NAME = Pattern.compile("[0-9a-f]{64}");
+
     /** A git blob name: sha1 of {@code "blob <len>\0"} followed by the content. */
     public static final Pattern GIT_SHA1_NAME = Pattern.compile("[0-9a-f]{40}");
 
@@ -65,7 +66,10 @@ public final class BlobHashes {
         }
     }
 
-    /** Hashes the bytes of {@code in} (exactly {@code size} of them expected) with {@code algorithm}. */
+    /**
+     * Hashes the bytes of {@code in} (exactly {@code size} of them expected) with {@code
+     * algorithm}.
+     */
     public static String hash(InputStream in, long size, Algorithm algorithm) throws IOException {
         MessageDigest digest = start(algorithm, size);
         byte[] buffer = new byte[BUFFER];
@@ -84,13 +88,18 @@ public final class BlobHashes {
     }
 
     /**
-     * The git LFS pointer text that git stores in place of an LFS file
-     * ({@code version https://git-lfs.github.com/spec/v1\noid sha256:<sha>\nsize <n>\n}); the hub's
-     * tree API reports its git sha1 as the file's {@code oid} and its length as {@code pointerSize}
+     * The git LFS pointer text that git stores in place of an LFS file ({@code version
+     * https://git-lfs.github.com/spec/v1\noid sha256:<sha>\nsize <n>\n}); the hub's tree API
+     * reports its git sha1 as the file's {@code oid} and its length as {@code pointerSize}
      * (reference/hub.md 7.4).
      */
     public static byte[] lfsPointer(String sha256, long size) {
-        String text = "version https://git-lfs.github.com/spec/v1\noid sha256:" + sha256 + "\nsize " + size + "\n";
+        String text =
+                "version https://git-lfs.github.com/spec/v1\noid sha256:"
+                        + sha256
+                        + "\nsize "
+                        + size
+                        + "\n";
         return text.getBytes(StandardCharsets.US_ASCII);
     }
 

@@ -1,6 +1,7 @@
 package dev.safeload.cache.internal;
 
 import dev.safeload.cache.DedupeReport;
+
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -33,14 +34,18 @@ public final class BlobLinker {
     }
 
     /** One path of a blob file, with the identity of the file it is. */
-    private record Copy(Path path, Object device, Object inode, long size, long links, FileTime modified) {
+    private record Copy(
+            Path path, Object device, Object inode, long size, long links, FileTime modified) {
         static Copy of(Path path) throws IOException {
-            BasicFileAttributes basic = Files.readAttributes(path, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+            BasicFileAttributes basic =
+                    Files.readAttributes(
+                            path, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
             Object device;
             Object inode;
             long links;
             try {
-                Map<String, Object> unix = Files.readAttributes(path, "unix:dev,ino,nlink", LinkOption.NOFOLLOW_LINKS);
+                Map<String, Object> unix =
+                        Files.readAttributes(path, "unix:dev,ino,nlink", LinkOption.NOFOLLOW_LINKS);
                 device = unix.get("dev");
                 inode = unix.get("ino");
                 links = ((Number) unix.get("nlink")).longValue();
@@ -63,7 +68,9 @@ public final class BlobLinker {
         for (Path blob : blobs) {
             try {
                 Copy copy = Copy.of(blob);
-                byName.computeIfAbsent(blob.getFileName() + "/" + copy.size(), k -> new ArrayList<>()).add(copy);
+                byName.computeIfAbsent(
+                                blob.getFileName() + "/" + copy.size(), k -> new ArrayList<>())
+                        .add(copy);
             } catch (IOException e) {
                 messages.add(String.format(Locale.ROOT, "skipped %s: %s", blob, e));
             }
@@ -84,8 +91,11 @@ public final class BlobLinker {
         }
         if (byDevice.size() > 1) {
             List<Path> firsts = byDevice.values().stream().map(l -> l.getFirst().path()).toList();
-            messages.add(String.format(Locale.ROOT,
-                    "not linked across filesystems (a hard link cannot cross them): %s", firsts));
+            messages.add(
+                    String.format(
+                            Locale.ROOT,
+                            "not linked across filesystems (a hard link cannot cross them): %s",
+                            firsts));
         }
         for (List<Copy> copies : byDevice.values()) {
             if (copies.stream().anyMatch(c -> !c.sameFile(copies.getFirst()))) {
@@ -115,9 +125,13 @@ public final class BlobLinker {
                 continue;
             }
             if (!keepsReaders(copy, keep)) {
-                messages.add(String.format(Locale.ROOT,
-                        "left alone: %s, linked to %s, would change who can read it (owner, group or mode differ)",
-                        copy.path(), keep.path()));
+                messages.add(
+                        String.format(
+                                Locale.ROOT,
+                                "left alone: %s, linked to %s, would change who can read it (owner,"
+                                        + " group or mode differ)",
+                                copy.path(),
+                                keep.path()));
                 continue;
             }
             if (replace(copy, keep)) {
@@ -134,30 +148,43 @@ public final class BlobLinker {
     }
 
     /**
-     * Whether everyone who can read {@code copy} can still read it once it is a link to
-     * {@code keep}: a hard link shares the kept file's owner, group and mode, and a cache shared by
-     * several users must not lose readers (reference/hub.md 1.7: blobs get the umask's mode). So the
-     * kept file is world-readable, or has the same owner and group and every read bit the copy had.
+     * Whether everyone who can read {@code copy} can still read it once it is a link to {@code
+     * keep}: a hard link shares the kept file's owner, group and mode, and a cache shared by
+     * several users must not lose readers (reference/hub.md 1.7: blobs get the umask's mode). So
+     * the kept file is world-readable, or has the same owner and group and every read bit the copy
+     * had.
      */
     private static boolean keepsReaders(Copy copy, Copy keep) {
         try {
-            PosixFileAttributes from = Files.readAttributes(copy.path(), PosixFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
-            PosixFileAttributes to = Files.readAttributes(keep.path(), PosixFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+            PosixFileAttributes from =
+                    Files.readAttributes(
+                            copy.path(), PosixFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+            PosixFileAttributes to =
+                    Files.readAttributes(
+                            keep.path(), PosixFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
             if (to.permissions().contains(PosixFilePermission.OTHERS_READ)) {
                 return true;
             }
-            Set<PosixFilePermission> reads = EnumSet.of(PosixFilePermission.OWNER_READ, PosixFilePermission.GROUP_READ,
-                    PosixFilePermission.OTHERS_READ);
+            Set<PosixFilePermission> reads =
+                    EnumSet.of(
+                            PosixFilePermission.OWNER_READ,
+                            PosixFilePermission.GROUP_READ,
+                            PosixFilePermission.OTHERS_READ);
             reads.retainAll(from.permissions());
-            return from.owner().equals(to.owner()) && from.group().equals(to.group()) && to.permissions().containsAll(reads);
+            return from.owner().equals(to.owner())
+                    && from.group().equals(to.group())
+                    && to.permissions().containsAll(reads);
         } catch (UnsupportedOperationException e) {
-            return true; // No POSIX permissions here (the file system decides access by other means).
+            return true; // No POSIX permissions here (the file system decides access by other
+            // means).
         } catch (IOException e) {
             return false;
         }
     }
 
-    /** Whether the copy's content hashes to its name; hashed once per file, corrupt copies reported. */
+    /**
+     * Whether the copy's content hashes to its name; hashed once per file, corrupt copies reported.
+     */
     private boolean verify(Copy copy, Map<Object, Boolean> verified) {
         Boolean known = verified.get(copy.inode());
         if (known != null) {
@@ -168,12 +195,17 @@ public final class BlobLinker {
         try {
             ok = name.equals(BlobHashes.hash(copy.path(), BlobHashes.algorithmFor(name)));
             if (!ok) {
-                messages.add(String.format(Locale.ROOT,
-                        "left alone: %s does not match its name (corrupt; run 'safeload verify')", copy.path()));
+                messages.add(
+                        String.format(
+                                Locale.ROOT,
+                                "left alone: %s does not match its name (corrupt; run 'safeload"
+                                        + " verify')",
+                                copy.path()));
             }
         } catch (IOException e) {
             ok = false;
-            messages.add(String.format(Locale.ROOT, "left alone: cannot read %s: %s", copy.path(), e));
+            messages.add(
+                    String.format(Locale.ROOT, "left alone: cannot read %s: %s", copy.path(), e));
         }
         verified.put(copy.inode(), ok);
         return ok;
@@ -186,14 +218,24 @@ public final class BlobLinker {
      */
     private boolean replace(Copy copy, Copy keep) {
         Path target = copy.path();
-        Path temp = target.resolveSibling(target.getFileName() + "."
-                + HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextInt()) + ".dedupe");
+        Path temp =
+                target.resolveSibling(
+                        target.getFileName()
+                                + "."
+                                + HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextInt())
+                                + ".dedupe");
         try {
             Files.createLink(temp, keep.path());
             try {
                 Copy now = Copy.of(target);
-                if (!now.sameFile(copy) || now.size() != copy.size() || !Objects.equals(now.modified(), copy.modified())) {
-                    messages.add(String.format(Locale.ROOT, "left alone: %s changed while deduplicating", target));
+                if (!now.sameFile(copy)
+                        || now.size() != copy.size()
+                        || !Objects.equals(now.modified(), copy.modified())) {
+                    messages.add(
+                            String.format(
+                                    Locale.ROOT,
+                                    "left alone: %s changed while deduplicating",
+                                    target));
                     return false;
                 }
                 Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE);
@@ -202,7 +244,13 @@ public final class BlobLinker {
                 Files.deleteIfExists(temp);
             }
         } catch (IOException e) {
-            messages.add(String.format(Locale.ROOT, "left alone: cannot link %s to %s: %s", target, keep.path(), e));
+            messages.add(
+                    String.format(
+                            Locale.ROOT,
+                            "left alone: cannot link %s to %s: %s",
+                            target,
+                            keep.path(),
+                            e));
             return false;
         }
     }

@@ -2,6 +2,7 @@ package dev.safeload.cache.internal;
 
 import dev.safeload.cache.HubError;
 import dev.safeload.cache.HubException;
+
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
@@ -14,9 +15,9 @@ import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * Exclusive right to write one blob, held across threads of this JVM (a map of locks: a file lock
- * belongs to the whole process) and across processes ({@code FileChannel.lock} on
- * {@code .locks/<repo-folder>/<etag>.lock}, the path huggingface_hub locks). Where the file system
- * cannot lock (some Lustre, NFS or CIFS mounts, huggingface_hub issues #2399, #2038) the lock is
+ * belongs to the whole process) and across processes ({@code FileChannel.lock} on {@code
+ * .locks/<repo-folder>/<etag>.lock}, the path huggingface_hub locks). Where the file system cannot
+ * lock (some Lustre, NFS or CIFS mounts, huggingface_hub issues #2399, #2038) the lock is
  * {@linkplain #exclusive() not exclusive} and the downloader must write a private temporary file
  * instead of the shared resumable one.
  */
@@ -52,21 +53,36 @@ public final class BlobLock implements AutoCloseable {
                     return new BlobLock(threadLock, channel, lock);
                 }
                 if (System.nanoTime() > nextLog) {
-                    LOG.log(System.Logger.Level.INFO, "Still waiting to acquire lock on " + key
-                            + " (another process is downloading this file)");
+                    LOG.log(
+                            System.Logger.Level.INFO,
+                            "Still waiting to acquire lock on "
+                                    + key
+                                    + " (another process is downloading this file)");
                     nextLog += WAIT_LOG_NANOS;
                 }
                 Thread.sleep(20);
             }
         } catch (UnsupportedLockException e) {
-            LOG.log(System.Logger.Level.WARNING, "cannot lock " + key + " (" + e.getMessage()
-                    + "); downloading to a private temporary file without cross-process resume");
+            LOG.log(
+                    System.Logger.Level.WARNING,
+                    "cannot lock "
+                            + key
+                            + " ("
+                            + e.getMessage()
+                            + "); downloading to a private temporary file without cross-process"
+                            + " resume");
             return new BlobLock(threadLock, channel, null);
         } catch (IOException e) {
             closeQuietly(channel);
             threadLock.unlock();
-            throw new HubException(HubError.Io, "cannot create the lock file " + key + ": " + e.getMessage()
-                    + ". The cache must be writable to download into it.", e);
+            throw new HubException(
+                    HubError.Io,
+                    "cannot create the lock file "
+                            + key
+                            + ": "
+                            + e.getMessage()
+                            + ". The cache must be writable to download into it.",
+                    e);
         } catch (InterruptedException e) {
             closeQuietly(channel);
             threadLock.unlock();

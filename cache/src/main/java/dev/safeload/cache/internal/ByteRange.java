@@ -1,22 +1,27 @@
 package dev.safeload.cache.internal;
 
 /**
- * A single {@code Range: bytes=...} request (RFC 9110 14.1.2): {@code N-M}, {@code N-} or the suffix
- * form {@code -K}. Several ranges, other units or malformed values are ignored, which the RFC
- * allows (the whole file is sent with 200).
+ * A single {@code Range: bytes=...} request (RFC 9110 14.1.2): {@code N-M}, {@code N-} or the
+ * suffix form {@code -K}. Several ranges, other units or malformed values are ignored, which the
+ * RFC allows (the whole file is sent with 200).
  *
- * @param start         first byte
- * @param endInclusive  last byte
+ * @param start first byte
+ * @param endInclusive last byte
  */
 public record ByteRange(long start, long endInclusive) {
-    /** Returned for a well-formed range that lies wholly past the end of the file (answered 416). */
+    /**
+     * Returned for a well-formed range that lies wholly past the end of the file (answered 416).
+     */
     public static final ByteRange UNSATISFIABLE = new ByteRange(-1, -1);
 
     public long length() {
         return endInclusive - start + 1;
     }
 
-    /** The range {@code header} asks for in a file of {@code size} bytes, or {@code null} for the whole file. */
+    /**
+     * The range {@code header} asks for in a file of {@code size} bytes, or {@code null} for the
+     * whole file.
+     */
     public static ByteRange parse(String header, long size) {
         if (header == null) {
             return null;

@@ -3,6 +3,7 @@ package dev.safeload.cache.internal;
 import dev.safeload.cache.HubError;
 import dev.safeload.cache.HubException;
 import dev.safeload.cache.RepoCacheLayout;
+
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
@@ -25,11 +26,16 @@ import java.util.concurrent.ThreadLocalRandom;
  */
 public final class CacheWriter {
     private static final System.Logger LOG = System.getLogger("dev.safeload.cache");
-    /** The bford.info cache directory tag, with huggingface_hub's wording (reference/hub.md 1.8). */
-    static final String CACHEDIR_TAG = "Signature: 8a477f597d28d172789f06886806bc55\n"
-            + "# This file is a cache directory tag created by huggingface_hub.\n"
-            + "# For information about cache directory tags, see:\n"
-            + "#\thttps://bford.info/cachedir/\n";
+
+    /**
+     * The bford.info cache directory tag, with huggingface_hub's wording (reference/hub.md 1.8).
+     */
+    static final String CACHEDIR_TAG =
+            "Signature: 8a477f597d28d172789f06886806bc55\n"
+                    + "# This file is a cache directory tag created by huggingface_hub.\n"
+                    + "# For information about cache directory tags, see:\n"
+                    + "#\thttps://bford.info/cachedir/\n";
+
     private static final Map<Path, Boolean> SYMLINKS_SUPPORTED = new ConcurrentHashMap<>();
 
     private final Path root;
@@ -41,7 +47,10 @@ public final class CacheWriter {
         this.symlinksDisabled = symlinksDisabled;
     }
 
-    /** Writes {@code CACHEDIR.TAG} at the root when absent (checked once per writer); a read-only cache is fine. */
+    /**
+     * Writes {@code CACHEDIR.TAG} at the root when absent (checked once per writer); a read-only
+     * cache is fine.
+     */
     public void tagCacheDir() {
         Path tag = root.resolve("CACHEDIR.TAG");
         if (tagChecked || Files.exists(tag)) {
@@ -68,18 +77,28 @@ public final class CacheWriter {
         }
         Path ref = layout.ref(revision);
         try {
-            if (Files.isRegularFile(ref) && Files.readString(ref, StandardCharsets.UTF_8).equals(commit)) {
+            if (Files.isRegularFile(ref)
+                    && Files.readString(ref, StandardCharsets.UTF_8).equals(commit)) {
                 return;
             }
             Files.createDirectories(ref.getParent());
             atomicWrite(ref, commit);
         } catch (IOException e) {
-            throw new HubException(HubError.Io, "cannot write the ref " + ref + ": " + e.getMessage()
-                    + ". Check that the cache is writable (or use a commit hash as the revision).", e);
+            throw new HubException(
+                    HubError.Io,
+                    "cannot write the ref "
+                            + ref
+                            + ": "
+                            + e.getMessage()
+                            + ". Check that the cache is writable (or use a commit hash as the"
+                            + " revision).",
+                    e);
         }
     }
 
-    /** The commit a ref names, or {@code null}: read without stripping, as huggingface_hub reads it. */
+    /**
+     * The commit a ref names, or {@code null}: read without stripping, as huggingface_hub reads it.
+     */
     public static String readRef(RepoCacheLayout layout, String revision) {
         if (RepoCacheLayout.isCommit(revision)) {
             return revision;
@@ -93,7 +112,10 @@ public final class CacheWriter {
         }
     }
 
-    /** Touches {@code .no_exist/<commit>/<path>}: the hub said {@code path} is not in {@code commit}. */
+    /**
+     * Touches {@code .no_exist/<commit>/<path>}: the hub said {@code path} is not in {@code
+     * commit}.
+     */
     public void markMissing(RepoCacheLayout layout, String commit, String path) {
         Path marker = layout.noExistFile(commit, path);
         try {
@@ -122,7 +144,8 @@ public final class CacheWriter {
                 try {
                     Path target = pointer.getParent().relativize(blob);
                     try {
-                        Files.createSymbolicLink(pointer, target); // the usual case: one file system operation
+                        Files.createSymbolicLink(
+                                pointer, target); // the usual case: one file system operation
                     } catch (FileAlreadyExistsException e) {
                         Files.createSymbolicLink(temp, target);
                         moveReplacing(temp, pointer);
@@ -140,32 +163,44 @@ public final class CacheWriter {
                 moveReplacing(temp, pointer);
             }
         } catch (IOException e) {
-            throw new HubException(HubError.Io, "cannot create " + pointer + ": " + e.getMessage(), e);
+            throw new HubException(
+                    HubError.Io, "cannot create " + pointer + ": " + e.getMessage(), e);
         }
     }
 
-    /** Symlink support, probed once per cache root as huggingface_hub's {@code are_symlinks_supported}. */
+    /**
+     * Symlink support, probed once per cache root as huggingface_hub's {@code
+     * are_symlinks_supported}.
+     */
     public boolean symlinksSupported() {
         if (symlinksDisabled) {
             return false;
         }
-        return SYMLINKS_SUPPORTED.computeIfAbsent(root.toAbsolutePath().normalize(), r -> {
-            try {
-                Files.createDirectories(r);
-                Path probe = Files.createTempDirectory(r, "tmp");
-                try {
-                    Path source = Files.createFile(probe.resolve("source"));
-                    Path link = Files.createSymbolicLink(probe.resolve("link"), probe.relativize(source));
-                    return Files.isRegularFile(link);
-                } finally {
-                    deleteTree(probe);
-                }
-            } catch (IOException | UnsupportedOperationException e) {
-                LOG.log(System.Logger.Level.WARNING, "symlinks are not supported in " + r
-                        + "; snapshot files will be copies (more disk space): " + e.getMessage());
-                return false;
-            }
-        });
+        return SYMLINKS_SUPPORTED.computeIfAbsent(
+                root.toAbsolutePath().normalize(),
+                r -> {
+                    try {
+                        Files.createDirectories(r);
+                        Path probe = Files.createTempDirectory(r, "tmp");
+                        try {
+                            Path source = Files.createFile(probe.resolve("source"));
+                            Path link =
+                                    Files.createSymbolicLink(
+                                            probe.resolve("link"), probe.relativize(source));
+                            return Files.isRegularFile(link);
+                        } finally {
+                            deleteTree(probe);
+                        }
+                    } catch (IOException | UnsupportedOperationException e) {
+                        LOG.log(
+                                System.Logger.Level.WARNING,
+                                "symlinks are not supported in "
+                                        + r
+                                        + "; snapshot files will be copies (more disk space): "
+                                        + e.getMessage());
+                        return false;
+                    }
+                });
     }
 
     /** Writes {@code content} to a sibling temporary file, then renames it over {@code target}. */
@@ -181,7 +216,8 @@ public final class CacheWriter {
 
     public static void moveReplacing(Path from, Path to) throws IOException {
         try {
-            Files.move(from, to, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            Files.move(
+                    from, to, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         } catch (AtomicMoveNotSupportedException e) {
             Files.move(from, to, StandardCopyOption.REPLACE_EXISTING);
         }

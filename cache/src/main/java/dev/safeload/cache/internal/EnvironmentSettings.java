@@ -3,6 +3,7 @@ package dev.safeload.cache.internal;
 import dev.safeload.cache.HubError;
 import dev.safeload.cache.HubException;
 import dev.safeload.cache.HubSettings;
+
 import java.io.IOException;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
@@ -18,9 +19,9 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Reads huggingface_hub's environment variables the way its {@code constants.py} does (reference/hub.md
- * section 4). An empty value counts as unset, unlike Python's {@code os.getenv}, where an empty
- * {@code HF_HUB_CACHE} silently means the current directory.
+ * Reads huggingface_hub's environment variables the way its {@code constants.py} does
+ * (reference/hub.md section 4). An empty value counts as unset, unlike Python's {@code os.getenv},
+ * where an empty {@code HF_HUB_CACHE} silently means the current directory.
  */
 public final class EnvironmentSettings {
     private static final System.Logger LOG = System.getLogger("dev.safeload.cache");
@@ -39,7 +40,9 @@ public final class EnvironmentSettings {
         return value == null || value.isEmpty() ? null : value;
     }
 
-    /** {@code HF_HOME}, else {@code $XDG_CACHE_HOME/huggingface}, else {@code ~/.cache/huggingface}. */
+    /**
+     * {@code HF_HOME}, else {@code $XDG_CACHE_HOME/huggingface}, else {@code ~/.cache/huggingface}.
+     */
     public Path hfHome() {
         String home = get("HF_HOME");
         if (home != null) {
@@ -71,7 +74,8 @@ public final class EnvironmentSettings {
             return hfHome().resolve("hub");
         }
         if (legacy != null) {
-            legacyNotice(legacy, "used as the hub cache because HF_HUB_CACHE and HF_HOME are unset");
+            legacyNotice(
+                    legacy, "used as the hub cache because HF_HUB_CACHE and HF_HOME are unset");
             return expand(legacy);
         }
         return hfHome().resolve("hub");
@@ -79,14 +83,22 @@ public final class EnvironmentSettings {
 
     private static void legacyNotice(String legacy, String what) {
         if (legacy != null && LEGACY_NOTICE_SHOWN.compareAndSet(false, true)) {
-            LOG.log(System.Logger.Level.WARNING, String.format(Locale.ROOT,
-                    "TRANSFORMERS_CACHE=%s is deprecated (transformers v4) and %s; huggingface_hub never reads it."
-                            + " Set HF_HUB_CACHE (or HF_HOME) instead so that Python and safeload share one cache.",
-                    legacy, what));
+            LOG.log(
+                    System.Logger.Level.WARNING,
+                    String.format(
+                            Locale.ROOT,
+                            "TRANSFORMERS_CACHE=%s is deprecated (transformers v4) and %s;"
+                                + " huggingface_hub never reads it. Set HF_HUB_CACHE (or HF_HOME)"
+                                + " instead so that Python and safeload share one cache.",
+                            legacy,
+                            what));
         }
     }
 
-    /** {@code SAFELOAD_HF_ENDPOINTS} (comma-separated, in order), else {@code HF_ENDPOINT}, else huggingface.co. */
+    /**
+     * {@code SAFELOAD_HF_ENDPOINTS} (comma-separated, in order), else {@code HF_ENDPOINT}, else
+     * huggingface.co.
+     */
     public List<URI> endpoints() {
         String list = get("SAFELOAD_HF_ENDPOINTS");
         List<URI> result = new ArrayList<>();
@@ -111,8 +123,10 @@ public final class EnvironmentSettings {
         try {
             return new URI(text);
         } catch (java.net.URISyntaxException e) {
-            throw new HubException(HubError.InvalidSettings,
-                    variable + "='" + text + "' is not a URL: " + e.getMessage(), e);
+            throw new HubException(
+                    HubError.InvalidSettings,
+                    variable + "='" + text + "' is not a URL: " + e.getMessage(),
+                    e);
         }
     }
 
@@ -124,10 +138,14 @@ public final class EnvironmentSettings {
     /** huggingface_hub's {@code _is_true}: 1, ON, YES or TRUE in any case. */
     public boolean flag(String name) {
         String value = get(name);
-        return value != null && List.of("1", "ON", "YES", "TRUE").contains(value.strip().toUpperCase(Locale.ROOT));
+        return value != null
+                && List.of("1", "ON", "YES", "TRUE")
+                        .contains(value.strip().toUpperCase(Locale.ROOT));
     }
 
-    /** An integer number of seconds; 0 or unset means the default of 10 s (as {@code constants.py}). */
+    /**
+     * An integer number of seconds; 0 or unset means the default of 10 s (as {@code constants.py}).
+     */
     public Duration seconds(String name) {
         String value = get(name);
         if (value == null) {
@@ -140,14 +158,19 @@ public final class EnvironmentSettings {
             }
             return seconds == 0 ? DEFAULT_TIMEOUT : Duration.ofSeconds(seconds);
         } catch (NumberFormatException e) {
-            throw new HubException(HubError.InvalidSettings,
-                    name + "='" + value + "' is not a whole number of seconds (for example 10, or 86400 for a slow proxy)");
+            throw new HubException(
+                    HubError.InvalidSettings,
+                    name
+                            + "='"
+                            + value
+                            + "' is not a whole number of seconds (for example 10, or 86400 for a"
+                            + " slow proxy)");
         }
     }
 
     /**
-     * The implicit token: {@code HF_TOKEN}, {@code HUGGING_FACE_HUB_TOKEN}, then the token file; none at
-     * all when {@code HF_HUB_DISABLE_IMPLICIT_TOKEN} is set.
+     * The implicit token: {@code HF_TOKEN}, {@code HUGGING_FACE_HUB_TOKEN}, then the token file;
+     * none at all when {@code HF_HUB_DISABLE_IMPLICIT_TOKEN} is set.
      */
     public String token(Path hfHome) {
         if (flag("HF_HUB_DISABLE_IMPLICIT_TOKEN")) {
@@ -162,14 +185,21 @@ public final class EnvironmentSettings {
         String pathText = get("HF_TOKEN_PATH");
         Path file = pathText != null ? expand(pathText) : hfHome.resolve("token");
         try {
-            return Files.isRegularFile(file) ? cleanToken(Files.readString(file, StandardCharsets.UTF_8)) : null;
+            return Files.isRegularFile(file)
+                    ? cleanToken(Files.readString(file, StandardCharsets.UTF_8))
+                    : null;
         } catch (IOException e) {
-            LOG.log(System.Logger.Level.WARNING, "cannot read the token file " + file + ": " + e.getMessage());
+            LOG.log(
+                    System.Logger.Level.WARNING,
+                    "cannot read the token file " + file + ": " + e.getMessage());
             return null;
         }
     }
 
-    /** As huggingface_hub's {@code _clean_token}: CR and LF removed, whitespace stripped, empty means none. */
+    /**
+     * As huggingface_hub's {@code _clean_token}: CR and LF removed, whitespace stripped, empty
+     * means none.
+     */
     public static String cleanToken(String token) {
         if (token == null) {
             return null;
@@ -178,14 +208,17 @@ public final class EnvironmentSettings {
         return cleaned.isEmpty() ? null : cleaned;
     }
 
-    /** {@code os.path.expanduser(os.path.expandvars(...))}: unknown variables are left as written. */
+    /**
+     * {@code os.path.expanduser(os.path.expandvars(...))}: unknown variables are left as written.
+     */
     private Path expand(String value) {
         Matcher m = VARIABLE.matcher(value);
         StringBuilder out = new StringBuilder();
         while (m.find()) {
             String name = m.group(1) != null ? m.group(1) : m.group(2);
             String replacement = env.get(name);
-            m.appendReplacement(out, Matcher.quoteReplacement(replacement != null ? replacement : m.group()));
+            m.appendReplacement(
+                    out, Matcher.quoteReplacement(replacement != null ? replacement : m.group()));
         }
         m.appendTail(out);
         String text = out.toString();

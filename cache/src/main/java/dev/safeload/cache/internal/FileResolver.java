@@ -7,6 +7,7 @@ import dev.safeload.cache.HubException;
 import dev.safeload.cache.HubRepo;
 import dev.safeload.cache.HubSettings;
 import dev.safeload.cache.RepoCacheLayout;
+
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -15,15 +16,20 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * Resolves one file to {@code snapshots/<commit>/<path>}, huggingface_hub's
- * {@code _hf_hub_download_to_cache_dir} (reference/hub.md section 2.2): a commit already in the
- * snapshot costs no request; otherwise one HEAD gives commit, etag and size; the blob is
- * downloaded under its lock only when missing; the snapshot entry is a relative symlink to it.
+ * Resolves one file to {@code snapshots/<commit>/<path>}, huggingface_hub's {@code
+ * _hf_hub_download_to_cache_dir} (reference/hub.md section 2.2): a commit already in the snapshot
+ * costs no request; otherwise one HEAD gives commit, etag and size; the blob is downloaded under
+ * its lock only when missing; the snapshot entry is a relative symlink to it.
  */
 public final class FileResolver {
     /** Errors after which the cache may still answer (huggingface_hub falls back for these too). */
-    private static final Set<HubError> CACHE_FALLBACK = Set.of(
-            HubError.Network, HubError.ServerError, HubError.RepoNotFound, HubError.GatedRepo, HubError.Unauthorized);
+    private static final Set<HubError> CACHE_FALLBACK =
+            Set.of(
+                    HubError.Network,
+                    HubError.ServerError,
+                    HubError.RepoNotFound,
+                    HubError.GatedRepo,
+                    HubError.Unauthorized);
 
     private final HubSettings settings;
     private final HubHttp http;
@@ -46,7 +52,8 @@ public final class FileResolver {
     }
 
     /** {@code hf_hub_download} into the cache; returns the snapshot path. */
-    public Path download(HubRepo repo, String path, String revision, boolean force, DownloadListener listener) {
+    public Path download(
+            HubRepo repo, String path, String revision, boolean force, DownloadListener listener) {
         SafeNames.filePath(path);
         SafeNames.revision(revision);
         RepoCacheLayout layout = layout(repo);
@@ -58,7 +65,12 @@ public final class FileResolver {
             }
         }
         if (settings.offline()) {
-            return cachedOrThrow(layout, repo, path, revision, "offline mode is enabled (HF_HUB_OFFLINE or --offline)");
+            return cachedOrThrow(
+                    layout,
+                    repo,
+                    path,
+                    revision,
+                    "offline mode is enabled (HF_HUB_OFFLINE or --offline)");
         }
         FileMetadata meta;
         try {
@@ -92,36 +104,65 @@ public final class FileResolver {
         List<BlobFetcher.Source> sources = new ArrayList<>();
         sources.add(new BlobFetcher.Source(meta.location(), meta.endpoint()));
         sources.addAll(otherEndpoints(repo, meta.commit(), path, meta.endpoint()));
-        return materialize(layout, path, meta.commit(), meta.etag(), meta.size(), sources, force, listener);
+        return materialize(
+                layout, path, meta.commit(), meta.etag(), meta.size(), sources, force, listener);
     }
 
-    /** A file whose blob name and size are already known (from a listing): no HEAD, one GET when missing. */
-    public Path downloadKnown(HubRepo repo, String commit, RepoFile file, boolean force, DownloadListener listener) {
+    /**
+     * A file whose blob name and size are already known (from a listing): no HEAD, one GET when
+     * missing.
+     */
+    public Path downloadKnown(
+            HubRepo repo, String commit, RepoFile file, boolean force, DownloadListener listener) {
         String etag = SafeNames.etag(file.etag(), "the listing of " + repo);
         List<BlobFetcher.Source> sources = otherEndpoints(repo, commit, file.path(), null);
-        return materialize(layout(repo), file.path(), commit, etag, file.contentSize(), sources, force, listener);
+        return materialize(
+                layout(repo),
+                file.path(),
+                commit,
+                etag,
+                file.contentSize(),
+                sources,
+                force,
+                listener);
     }
 
-    private List<BlobFetcher.Source> otherEndpoints(HubRepo repo, String commit, String path, URI except) {
+    private List<BlobFetcher.Source> otherEndpoints(
+            HubRepo repo, String commit, String path, URI except) {
         List<BlobFetcher.Source> sources = new ArrayList<>();
         for (URI endpoint : settings.endpoints()) {
             if (!endpoint.equals(except)) {
-                sources.add(new BlobFetcher.Source(HubHttp.resolveUrl(endpoint, repo, commit, path), endpoint));
+                sources.add(
+                        new BlobFetcher.Source(
+                                HubHttp.resolveUrl(endpoint, repo, commit, path), endpoint));
             }
         }
         return sources;
     }
 
-    private Path materialize(RepoCacheLayout layout, String path, String commit, String etag, long size,
-            List<BlobFetcher.Source> sources, boolean force, DownloadListener listener) {
+    private Path materialize(
+            RepoCacheLayout layout,
+            String path,
+            String commit,
+            String etag,
+            long size,
+            List<BlobFetcher.Source> sources,
+            boolean force,
+            DownloadListener listener) {
         Path pointer = layout.snapshotFile(commit, path);
         Path blob = layout.blob(etag);
         if (!force && reuse(pointer, blob, path, listener)) {
             return pointer;
         }
         if (settings.offline()) {
-            throw new HubException(HubError.OfflineMiss, "offline mode is enabled and " + path + " of commit "
-                    + commit + " is not in the cache " + layout.repoDir());
+            throw new HubException(
+                    HubError.OfflineMiss,
+                    "offline mode is enabled and "
+                            + path
+                            + " of commit "
+                            + commit
+                            + " is not in the cache "
+                            + layout.repoDir());
         }
         writer.tagCacheDir();
         try (BlobLock lock = BlobLock.acquire(layout.lock(etag))) {
@@ -178,17 +219,30 @@ public final class FileResolver {
         return Files.exists(pointer) ? pointer : null;
     }
 
-    private Path cachedOrThrow(RepoCacheLayout layout, HubRepo repo, String path, String revision, String why) {
+    private Path cachedOrThrow(
+            RepoCacheLayout layout, HubRepo repo, String path, String revision, String why) {
         Path cached = cachedPointer(layout, path, revision);
         if (cached != null) {
             return cached;
         }
         String commit = CacheWriter.readRef(layout, revision);
-        String missing = commit == null
-                ? "the cache has no " + (RepoCacheLayout.isCommit(revision) ? "snapshot " : "refs/") + revision
-                : "snapshots/" + commit + "/" + path + " is missing";
-        throw new HubException(HubError.OfflineMiss, String.format(java.util.Locale.ROOT,
-                "%s and %s %s at %s is not in the cache %s: %s. Download it once with network access.",
-                why, repo, path, revision, layout.repoDir(), missing));
+        String missing =
+                commit == null
+                        ? "the cache has no "
+                                + (RepoCacheLayout.isCommit(revision) ? "snapshot " : "refs/")
+                                + revision
+                        : "snapshots/" + commit + "/" + path + " is missing";
+        throw new HubException(
+                HubError.OfflineMiss,
+                String.format(
+                        java.util.Locale.ROOT,
+                        "%s and %s %s at %s is not in the cache %s: %s. Download it once with"
+                                + " network access.",
+                        why,
+                        repo,
+                        path,
+                        revision,
+                        layout.repoDir(),
+                        missing));
     }
 }

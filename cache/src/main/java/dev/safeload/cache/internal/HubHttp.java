@@ -6,6 +6,7 @@ import dev.safeload.cache.HubException;
 import dev.safeload.cache.HubRepo;
 import dev.safeload.cache.HubSettings;
 import dev.safeload.cache.RepoCacheLayout;
+
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
@@ -29,10 +30,10 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * The hub protocol over {@code java.net.http}: endpoints tried in order, redirects followed by
- * hand so that the token never leaves the endpoint's origin, retries with backoff, and a stall
- * guard for bodies ({@code HF_HUB_DOWNLOAD_TIMEOUT} is a per-read timeout in huggingface_hub,
- * which {@code HttpClient} does not have).
+ * The hub protocol over {@code java.net.http}: endpoints tried in order, redirects followed by hand
+ * so that the token never leaves the endpoint's origin, retries with backoff, and a stall guard for
+ * bodies ({@code HF_HUB_DOWNLOAD_TIMEOUT} is a per-read timeout in huggingface_hub, which {@code
+ * HttpClient} does not have).
  */
 public final class HubHttp implements AutoCloseable {
     private static final int MAX_REDIRECTS = 20;
@@ -53,36 +54,56 @@ public final class HubHttp implements AutoCloseable {
     private final HubSettings settings;
     private final HttpClient client;
     private final ScheduledExecutorService watchdog;
+
     /** Index of the endpoint tried first; moves away from 0 after a failure, back after a while. */
     private volatile int preferred;
+
     private volatile long preferredSinceNanos;
 
     public HubHttp(HubSettings settings) {
         this.settings = settings;
-        this.client = HttpClient.newBuilder()
-                .version(HttpClient.Version.HTTP_1_1)
-                .followRedirects(HttpClient.Redirect.NEVER)
-                .connectTimeout(settings.etagTimeout())
-                .build();
-        this.watchdog = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "safeload-http-stall-guard");
-            t.setDaemon(true);
-            return t;
-        });
+        this.client =
+                HttpClient.newBuilder()
+                        .version(HttpClient.Version.HTTP_1_1)
+                        .followRedirects(HttpClient.Redirect.NEVER)
+                        .connectTimeout(settings.etagTimeout())
+                        .build();
+        this.watchdog =
+                Executors.newSingleThreadScheduledExecutor(
+                        r -> {
+                            Thread t = new Thread(r, "safeload-http-stall-guard");
+                            t.setDaemon(true);
+                            return t;
+                        });
     }
 
     public HubSettings settings() {
         return settings;
     }
 
-    /** {@code {endpoint}/{prefix}{repo}/resolve/{quote(revision, safe="")}/{quote(path)}} (reference/hub.md 2.1). */
+    /**
+     * {@code {endpoint}/{prefix}{repo}/resolve/{quote(revision, safe="")}/{quote(path)}}
+     * (reference/hub.md 2.1).
+     */
     public static URI resolveUrl(URI endpoint, HubRepo repo, String revision, String path) {
-        return URI.create(endpoint + "/" + repo.urlPath() + "/resolve/" + encodeAll(revision) + "/" + encodePath(path));
+        return URI.create(
+                endpoint
+                        + "/"
+                        + repo.urlPath()
+                        + "/resolve/"
+                        + encodeAll(revision)
+                        + "/"
+                        + encodePath(path));
     }
 
-    /** Percent-encodes everything except unreserved characters ({@code refs/pr/1} becomes {@code refs%2Fpr%2F1}). */
+    /**
+     * Percent-encodes everything except unreserved characters ({@code refs/pr/1} becomes {@code
+     * refs%2Fpr%2F1}).
+     */
     public static String encodeAll(String text) {
-        return URLEncoder.encode(text, StandardCharsets.UTF_8).replace("+", "%20").replace("%7E", "~");
+        return URLEncoder.encode(text, StandardCharsets.UTF_8)
+                .replace("+", "%20")
+                .replace("%7E", "~");
     }
 
     /** Percent-encodes each segment, keeping {@code /} (Python's {@code quote(path)}). */
@@ -104,17 +125,27 @@ public final class HubHttp implements AutoCloseable {
      * headers carry the metadata, reference/hub.md 2.4). {@code rounds} passes over the endpoint
      * list are made, with backoff between them; 1 means no retry.
      */
-    public FileMetadata head(HubRepo repo, String revision, String path, int rounds, DownloadListener listener) {
+    public FileMetadata head(
+            HubRepo repo, String revision, String path, int rounds, DownloadListener listener) {
         String what = repo + " " + path + " at " + revision;
-        return withEndpoints(what, rounds, listener, endpoint -> headOn(endpoint, repo, revision, path, what));
+        return withEndpoints(
+                what, rounds, listener, endpoint -> headOn(endpoint, repo, revision, path, what));
     }
 
-    private FileMetadata headOn(URI endpoint, HubRepo repo, String revision, String path, String what)
+    private FileMetadata headOn(
+            URI endpoint, HubRepo repo, String revision, String path, String what)
             throws Retryable {
         URI url = resolveUrl(endpoint, repo, revision, path);
         HttpResponse<Void> response = null;
         for (int hop = 0; hop <= MAX_REDIRECTS; hop++) {
-            response = send("HEAD", url, endpoint, settings.etagTimeout(), 0, HttpResponse.BodyHandlers.discarding());
+            response =
+                    send(
+                            "HEAD",
+                            url,
+                            endpoint,
+                            settings.etagTimeout(),
+                            0,
+                            HttpResponse.BodyHandlers.discarding());
             int status = response.statusCode();
             if (status < 300 || status >= 400) {
                 break;
@@ -129,36 +160,58 @@ public final class HubHttp implements AutoCloseable {
         HttpHeaders headers = response.headers();
         if (status >= 400) {
             if (HubErrors.retryable(status)) {
-                throw new Retryable(endpoint, "HTTP " + status + " from " + url, retryAfter(headers));
+                throw new Retryable(
+                        endpoint, "HTTP " + status + " from " + url, retryAfter(headers));
             }
             HubException error = HubErrors.forResponse(status, headers, url, what);
             if (error.kind() == HubError.EntryNotFound) {
-                throw new MissingEntryException(error, headers.firstValue("X-Repo-Commit")
-                        .filter(RepoCacheLayout::isCommit).orElse(null));
+                throw new MissingEntryException(
+                        error,
+                        headers.firstValue("X-Repo-Commit")
+                                .filter(RepoCacheLayout::isCommit)
+                                .orElse(null));
             }
             throw error;
         }
         boolean redirect = status >= 300;
         if (redirect && rawLocation(response, url).getHost() == null) {
-            throw new Retryable(endpoint, "more than " + MAX_REDIRECTS + " relative redirects from " + url, 0);
+            throw new Retryable(
+                    endpoint, "more than " + MAX_REDIRECTS + " relative redirects from " + url, 0);
         }
         String commit = headers.firstValue("X-Repo-Commit").orElse(null);
         if (commit == null || !RepoCacheLayout.isCommit(commit)) {
-            // huggingface_hub's FileMetadataError: treated like a network failure (a proxy login page, a non-hub server).
-            throw new Retryable(endpoint, url + " answered without a valid X-Repo-Commit header"
-                    + " (is " + endpoint + " a hub endpoint?)", 0);
+            // huggingface_hub's FileMetadataError: treated like a network failure (a proxy login
+            // page, a non-hub server).
+            throw new Retryable(
+                    endpoint,
+                    url
+                            + " answered without a valid X-Repo-Commit header"
+                            + " (is "
+                            + endpoint
+                            + " a hub endpoint?)",
+                    0);
         }
         URI location = redirect ? location(response, url) : url;
-        String etag = headers.firstValue("X-Linked-Etag").or(() -> headers.firstValue("ETag")).orElse(null);
+        String etag =
+                headers.firstValue("X-Linked-Etag")
+                        .or(() -> headers.firstValue("ETag"))
+                        .orElse(null);
         OptionalLong size = parseSize(headers.firstValue("X-Linked-Size").orElse(null));
         if (size.isEmpty() && !redirect) {
             size = parseSize(headers.firstValue("Content-Length").orElse(null));
         }
         if ((etag == null || size.isEmpty()) && redirect) {
-            // Not in huggingface_hub: a mirror that redirects without X-Linked-* headers still works
+            // Not in huggingface_hub: a mirror that redirects without X-Linked-* headers still
+            // works
             // when the redirect target answers HEAD with ETag and Content-Length.
-            HttpResponse<Void> target = followGet("HEAD", location, endpoint, settings.etagTimeout(), 0,
-                    HttpResponse.BodyHandlers.discarding());
+            HttpResponse<Void> target =
+                    followGet(
+                            "HEAD",
+                            location,
+                            endpoint,
+                            settings.etagTimeout(),
+                            0,
+                            HttpResponse.BodyHandlers.discarding());
             if (target.statusCode() < 300) {
                 if (etag == null) {
                     etag = target.headers().firstValue("ETag").orElse(null);
@@ -169,10 +222,14 @@ public final class HubHttp implements AutoCloseable {
             }
         }
         if (etag == null) {
-            throw new Retryable(endpoint, url + " answered without an ETag; the file's identity cannot be checked", 0);
+            throw new Retryable(
+                    endpoint,
+                    url + " answered without an ETag; the file's identity cannot be checked",
+                    0);
         }
         if (size.isEmpty()) {
-            throw new Retryable(endpoint, url + " answered without X-Linked-Size or Content-Length", 0);
+            throw new Retryable(
+                    endpoint, url + " answered without X-Linked-Size or Content-Length", 0);
         }
         String blobName = SafeNames.etag(normalizeEtag(etag), url.toString());
         return new FileMetadata(commit, blobName, size.getAsLong(), location, endpoint);
@@ -209,11 +266,17 @@ public final class HubHttp implements AutoCloseable {
 
     /** GET {@code {endpoint}/{pathAndQuery}} with endpoint fallback and retries. */
     public Page api(String pathAndQuery, String what, DownloadListener listener) {
-        return withEndpoints(what, settings.maxRetries() + 1, listener,
+        return withEndpoints(
+                what,
+                settings.maxRetries() + 1,
+                listener,
                 endpoint -> page(URI.create(endpoint + "/" + pathAndQuery), endpoint, what));
     }
 
-    /** GET a follow-up page (an absolute URL from a {@code Link} header) with retries on the same endpoint. */
+    /**
+     * GET a follow-up page (an absolute URL from a {@code Link} header) with retries on the same
+     * endpoint.
+     */
     public Page nextPage(URI url, URI endpoint, String what) {
         Retryable last = null;
         for (int attempt = 0; attempt <= settings.maxRetries(); attempt++) {
@@ -230,24 +293,42 @@ public final class HubHttp implements AutoCloseable {
     }
 
     private Page page(URI url, URI endpoint, String what) throws Retryable {
-        HttpResponse<InputStream> response = followGet("GET", url, endpoint, settings.etagTimeout(), 0,
-                HttpResponse.BodyHandlers.ofInputStream());
+        HttpResponse<InputStream> response =
+                followGet(
+                        "GET",
+                        url,
+                        endpoint,
+                        settings.etagTimeout(),
+                        0,
+                        HttpResponse.BodyHandlers.ofInputStream());
         int status = response.statusCode();
         try (InputStream in = response.body()) {
             if (status >= 400) {
                 if (HubErrors.retryable(status)) {
-                    throw new Retryable(endpoint, "HTTP " + status + " from " + url, retryAfter(response.headers()));
+                    throw new Retryable(
+                            endpoint,
+                            "HTTP " + status + " from " + url,
+                            retryAfter(response.headers()));
                 }
                 throw HubErrors.forResponse(status, response.headers(), url, what);
             }
             byte[] body = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, MAX_API_BODY + 1));
             if (body.length > MAX_API_BODY) {
-                throw new HubException(HubError.ServerError, "the answer from " + url + " is larger than "
-                        + MAX_API_BODY + " bytes; refusing it");
+                throw new HubException(
+                        HubError.ServerError,
+                        "the answer from "
+                                + url
+                                + " is larger than "
+                                + MAX_API_BODY
+                                + " bytes; refusing it");
             }
-            URI next = response.headers().allValues("Link").stream()
-                    .map(NEXT_LINK::matcher).filter(Matcher::find)
-                    .map(m -> url.resolve(m.group(1))).findFirst().orElse(null);
+            URI next =
+                    response.headers().allValues("Link").stream()
+                            .map(NEXT_LINK::matcher)
+                            .filter(Matcher::find)
+                            .map(m -> url.resolve(m.group(1)))
+                            .findFirst()
+                            .orElse(null);
             return new Page(body, next, endpoint);
         } catch (IOException e) {
             throw new Retryable(endpoint, "reading " + url + " failed: " + describe(e), 0);
@@ -258,19 +339,20 @@ public final class HubHttp implements AutoCloseable {
 
     /**
      * GET {@code url} from byte {@code from} on, following every redirect; the token goes only to
-     * {@code endpoint}'s origin. {@code handler} sees every answer (3xx ones included) and
-     * consumes the body; the call returns when the body is complete. Throws {@link Retryable} on
-     * connection failures, including a body that stops midway.
+     * {@code endpoint}'s origin. {@code handler} sees every answer (3xx ones included) and consumes
+     * the body; the call returns when the body is complete. Throws {@link Retryable} on connection
+     * failures, including a body that stops midway.
      */
-    public <T> HttpResponse<T> download(URI url, URI endpoint, long from, HttpResponse.BodyHandler<T> handler)
+    public <T> HttpResponse<T> download(
+            URI url, URI endpoint, long from, HttpResponse.BodyHandler<T> handler)
             throws Retryable {
         return followGet("GET", url, endpoint, settings.downloadTimeout(), from, handler);
     }
 
     /**
-     * Calls {@code onStall} once if {@link StallGuard#touch()} is not called for
-     * {@code HF_HUB_DOWNLOAD_TIMEOUT} (huggingface_hub's per-read timeout, which {@code HttpClient}
-     * does not have).
+     * Calls {@code onStall} once if {@link StallGuard#touch()} is not called for {@code
+     * HF_HUB_DOWNLOAD_TIMEOUT} (huggingface_hub's per-read timeout, which {@code HttpClient} does
+     * not have).
      */
     public StallGuard stallGuard(Runnable onStall) {
         return new StallGuard(settings.downloadTimeout(), onStall);
@@ -284,12 +366,17 @@ public final class HubHttp implements AutoCloseable {
 
         private StallGuard(Duration timeout, Runnable onStall) {
             long period = Math.max(50, timeout.toMillis() / 4);
-            this.check = watchdog.scheduleAtFixedRate(() -> {
-                if (!fired && System.nanoTime() - lastNanos > timeout.toNanos()) {
-                    fired = true;
-                    onStall.run();
-                }
-            }, period, period, TimeUnit.MILLISECONDS);
+            this.check =
+                    watchdog.scheduleAtFixedRate(
+                            () -> {
+                                if (!fired && System.nanoTime() - lastNanos > timeout.toNanos()) {
+                                    fired = true;
+                                    onStall.run();
+                                }
+                            },
+                            period,
+                            period,
+                            TimeUnit.MILLISECONDS);
         }
 
         public void touch() {
@@ -302,8 +389,14 @@ public final class HubHttp implements AutoCloseable {
         }
     }
 
-    private <T> HttpResponse<T> followGet(String method, URI url, URI endpoint, Duration timeout, long from,
-            HttpResponse.BodyHandler<T> handler) throws Retryable {
+    private <T> HttpResponse<T> followGet(
+            String method,
+            URI url,
+            URI endpoint,
+            Duration timeout,
+            long from,
+            HttpResponse.BodyHandler<T> handler)
+            throws Retryable {
         URI current = url;
         for (int hop = 0; hop <= MAX_REDIRECTS; hop++) {
             HttpResponse<T> response = send(method, current, endpoint, timeout, from, handler);
@@ -317,13 +410,20 @@ public final class HubHttp implements AutoCloseable {
         throw new Retryable(endpoint, "more than " + MAX_REDIRECTS + " redirects from " + url, 0);
     }
 
-    private <T> HttpResponse<T> send(String method, URI url, URI endpoint, Duration timeout, long from,
-            HttpResponse.BodyHandler<T> handler) throws Retryable {
-        HttpRequest.Builder request = HttpRequest.newBuilder(url)
-                .method(method, HttpRequest.BodyPublishers.noBody())
-                .timeout(timeout)
-                .header("User-Agent", settings.userAgent())
-                .header("Accept-Encoding", "identity");
+    private <T> HttpResponse<T> send(
+            String method,
+            URI url,
+            URI endpoint,
+            Duration timeout,
+            long from,
+            HttpResponse.BodyHandler<T> handler)
+            throws Retryable {
+        HttpRequest.Builder request =
+                HttpRequest.newBuilder(url)
+                        .method(method, HttpRequest.BodyPublishers.noBody())
+                        .timeout(timeout)
+                        .header("User-Agent", settings.userAgent())
+                        .header("Accept-Encoding", "identity");
         if (settings.token() != null && sameOrigin(url, endpoint)) {
             // reference/hub.md 2.4: a signed CDN URL must not receive the user's token.
             request.header("Authorization", "Bearer " + settings.token());
@@ -334,7 +434,10 @@ public final class HubHttp implements AutoCloseable {
         try {
             return client.send(request.build(), handler);
         } catch (HttpTimeoutException e) {
-            throw new Retryable(endpoint, "timed out after " + timeout.toSeconds() + " s waiting for " + url, 0);
+            throw new Retryable(
+                    endpoint,
+                    "timed out after " + timeout.toSeconds() + " s waiting for " + url,
+                    0);
         } catch (IOException e) {
             throw new Retryable(endpoint, method + " " + url + " failed: " + describe(e), 0);
         } catch (InterruptedException e) {
@@ -349,34 +452,57 @@ public final class HubHttp implements AutoCloseable {
 
     /** The {@code Location} header as sent: relative ones have no host. */
     private static URI rawLocation(HttpResponse<?> response, URI current) {
-        String location = response.headers().firstValue("Location").orElseThrow(() -> new HubException(
-                HubError.ServerError, current + " answered " + response.statusCode() + " without a Location header"));
+        String location =
+                response.headers()
+                        .firstValue("Location")
+                        .orElseThrow(
+                                () ->
+                                        new HubException(
+                                                HubError.ServerError,
+                                                current
+                                                        + " answered "
+                                                        + response.statusCode()
+                                                        + " without a Location header"));
         try {
             return new URI(location);
         } catch (java.net.URISyntaxException e) {
-            throw new HubException(HubError.ServerError, current + " redirected to an invalid URL: " + location, e);
+            throw new HubException(
+                    HubError.ServerError,
+                    current + " redirected to an invalid URL: " + location,
+                    e);
         }
     }
 
-    /** A relative redirect replaces only the path and keeps the original query (huggingface_hub's behaviour). */
+    /**
+     * A relative redirect replaces only the path and keeps the original query (huggingface_hub's
+     * behaviour).
+     */
     private static URI withPath(URI url, URI relative) {
         String query = url.getRawQuery();
-        return URI.create(url.getScheme() + "://" + url.getRawAuthority() + relative.getRawPath()
-                + (query == null ? "" : "?" + query));
+        return URI.create(
+                url.getScheme()
+                        + "://"
+                        + url.getRawAuthority()
+                        + relative.getRawPath()
+                        + (query == null ? "" : "?" + query));
     }
 
     static boolean sameOrigin(URI a, URI b) {
         return a.getScheme().equalsIgnoreCase(b.getScheme())
-                && Objects.equals(a.getHost() == null ? null : a.getHost().toLowerCase(Locale.ROOT),
+                && Objects.equals(
+                        a.getHost() == null ? null : a.getHost().toLowerCase(Locale.ROOT),
                         b.getHost() == null ? null : b.getHost().toLowerCase(Locale.ROOT))
                 && port(a) == port(b);
     }
 
     private static int port(URI uri) {
-        return uri.getPort() != -1 ? uri.getPort() : uri.getScheme().equalsIgnoreCase("https") ? 443 : 80;
+        return uri.getPort() != -1
+                ? uri.getPort()
+                : uri.getScheme().equalsIgnoreCase("https") ? 443 : 80;
     }
 
-    // ---------------------------------------------------------------- endpoint fallback and retries
+    // ---------------------------------------------------------------- endpoint fallback and
+    // retries
 
     /** A call on one endpoint. */
     @FunctionalInterface
@@ -390,11 +516,17 @@ public final class HubHttp implements AutoCloseable {
      * starts over, {@code rounds} passes in all. Authoritative errors (404 with X-Error-Code, 401,
      * 403) are thrown at once: another mirror would say the same.
      */
-    public <T> T withEndpoints(String what, int rounds, DownloadListener listener, EndpointCall<T> call) {
+    public <T> T withEndpoints(
+            String what, int rounds, DownloadListener listener, EndpointCall<T> call) {
         List<URI> endpoints = settings.endpoints();
         if (settings.offline()) {
-            throw new HubException(HubError.OfflineMiss, "offline mode is enabled (HF_HUB_OFFLINE or --offline),"
-                    + " so " + what + " cannot be looked up on " + endpoints.getFirst());
+            throw new HubException(
+                    HubError.OfflineMiss,
+                    "offline mode is enabled (HF_HUB_OFFLINE or --offline),"
+                            + " so "
+                            + what
+                            + " cannot be looked up on "
+                            + endpoints.getFirst());
         }
         Retryable last = null;
         StringBuilder failures = new StringBuilder();
@@ -434,11 +566,16 @@ public final class HubHttp implements AutoCloseable {
         preferred = index;
         preferredSinceNanos = System.nanoTime();
         if (index != 0 || failures.length() > 0) {
-            listener.endpointChanged(endpoint, "using " + endpoint + (failures.isEmpty() ? "" : " after: " + failures));
+            listener.endpointChanged(
+                    endpoint,
+                    "using " + endpoint + (failures.isEmpty() ? "" : " after: " + failures));
         }
     }
 
-    /** Sleeps {@code retryBackoff * 2^attempt}, at most 8 times the base, or the server's Retry-After (at most 60 s). */
+    /**
+     * Sleeps {@code retryBackoff * 2^attempt}, at most 8 times the base, or the server's
+     * Retry-After (at most 60 s).
+     */
     public void backoff(int attempt, long retryAfterSeconds) {
         long base = settings.retryBackoff().toMillis();
         long millis = Math.min(base << Math.min(attempt, 3), base * 8);
@@ -454,13 +591,16 @@ public final class HubHttp implements AutoCloseable {
     }
 
     private static long retryAfter(HttpHeaders headers) {
-        return headers.firstValue("Retry-After").map(v -> {
-            try {
-                return Long.parseLong(v.strip());
-            } catch (NumberFormatException e) {
-                return 0L;
-            }
-        }).orElse(0L);
+        return headers.firstValue("Retry-After")
+                .map(
+                        v -> {
+                            try {
+                                return Long.parseLong(v.strip());
+                            } catch (NumberFormatException e) {
+                                return 0L;
+                            }
+                        })
+                .orElse(0L);
     }
 
     static String describe(Throwable e) {
@@ -485,7 +625,10 @@ public final class HubHttp implements AutoCloseable {
         client.shutdownNow();
     }
 
-    /** A failure worth another endpoint or a retry: connection refused or reset, timeout, 408, 429, 5xx. */
+    /**
+     * A failure worth another endpoint or a retry: connection refused or reset, timeout, 408, 429,
+     * 5xx.
+     */
     public static final class Retryable extends Exception {
         private static final long serialVersionUID = 1L;
         final transient URI endpoint;
@@ -503,8 +646,12 @@ public final class HubHttp implements AutoCloseable {
 
         public HubException toHubException(String what) {
             boolean server = getMessage().contains("HTTP ");
-            return new HubException(server ? HubError.ServerError : HubError.Network,
-                    "cannot get " + what + ": " + getMessage()
+            return new HubException(
+                    server ? HubError.ServerError : HubError.Network,
+                    "cannot get "
+                            + what
+                            + ": "
+                            + getMessage()
                             + ". Check the connection and the endpoint (HF_ENDPOINT, --endpoint).");
         }
     }

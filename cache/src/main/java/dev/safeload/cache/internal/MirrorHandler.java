@@ -7,8 +7,10 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.Headers;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpHandler;
+
 import dev.safeload.cache.RepoCacheLayout;
 import dev.safeload.cache.RepoType;
+
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -33,12 +35,14 @@ import java.util.TreeSet;
  * resolver use (reference/hub.md 7.4), answered from a cache.
  *
  * <ul>
- *   <li>{@code HEAD|GET /[datasets/|spaces/]{repo}/resolve/{rev}/{path}}: the file, with
- *       {@code X-Repo-Commit}, {@code ETag}, {@code X-Linked-Etag}/{@code X-Linked-Size} for LFS
- *       blobs, {@code Accept-Ranges}, and 206/{@code Content-Range} for a {@code Range}.</li>
- *   <li>{@code GET /api/{type}s/{repo}[/revision/{rev}]}: {@code id}, {@code sha}, {@code siblings}.</li>
- *   <li>{@code GET /api/{type}s/{repo}/tree/{rev}[/{path}]?recursive=}: entries, paged by {@code Link}.</li>
- *   <li>{@code POST /api/{type}s/{repo}/paths-info/{rev}}: entries for the paths asked.</li>
+ *   <li>{@code HEAD|GET /[datasets/|spaces/]{repo}/resolve/{rev}/{path}}: the file, with {@code
+ *       X-Repo-Commit}, {@code ETag}, {@code X-Linked-Etag}/{@code X-Linked-Size} for LFS blobs,
+ *       {@code Accept-Ranges}, and 206/{@code Content-Range} for a {@code Range}.
+ *   <li>{@code GET /api/{type}s/{repo}[/revision/{rev}]}: {@code id}, {@code sha}, {@code
+ *       siblings}.
+ *   <li>{@code GET /api/{type}s/{repo}/tree/{rev}[/{path}]?recursive=}: entries, paged by {@code
+ *       Link}.
+ *   <li>{@code POST /api/{type}s/{repo}/paths-info/{rev}}: entries for the paths asked.
  * </ul>
  *
  * Misses are 404s with {@code X-Error-Code} {@code RepoNotFound}, {@code RevisionNotFound} or
@@ -56,8 +60,8 @@ public final class MirrorHandler implements HttpHandler {
 
     /**
      * @param cacheRoot the cache, absolute and with links resolved
-     * @param upstream  where misses are pulled from, or {@link MirrorUpstream#NONE}
-     * @param pageSize  tree entries per page before a {@code Link: rel="next"}
+     * @param upstream where misses are pulled from, or {@link MirrorUpstream#NONE}
+     * @param pageSize tree entries per page before a {@code Link: rel="next"}
      */
     public MirrorHandler(Path cacheRoot, MirrorUpstream upstream, int pageSize) {
         this.cacheRoot = cacheRoot;
@@ -96,7 +100,8 @@ public final class MirrorHandler implements HttpHandler {
                 if (exchange.getResponseCode() != -1) {
                     throw e; // Headers are out: the client sees a short body and retries.
                 }
-                // The cache could not be read (permissions, a file vanishing): say so, not a bare reset.
+                // The cache could not be read (permissions, a file vanishing): say so, not a bare
+                // reset.
                 refuse(exchange, new Refusal(500, null, "cannot read the cache: " + e, null));
             }
         } catch (IOException e) {
@@ -125,7 +130,12 @@ public final class MirrorHandler implements HttpHandler {
             }
         }
         if (keyword < 0 || segments.size() < keyword + 3) {
-            throw new Refusal(404, null, "not a hub route: expected /[datasets/|spaces/]{repo}/resolve/{revision}/{path}", null);
+            throw new Refusal(
+                    404,
+                    null,
+                    "not a hub route: expected"
+                            + " /[datasets/|spaces/]{repo}/resolve/{revision}/{path}",
+                    null);
         }
         String repoId = repoId(segments.subList(start, keyword));
         String revision = revision(segments.get(keyword + 1));
@@ -138,13 +148,23 @@ public final class MirrorHandler implements HttpHandler {
             entry = view.file(commit, path);
         }
         if (entry.isEmpty()) {
-            throw new Refusal(404, "EntryNotFound", String.format(Locale.ROOT,
-                    "%s does not exist in %s at commit %s in this cache", path, repoId, commit), commit);
+            throw new Refusal(
+                    404,
+                    "EntryNotFound",
+                    String.format(
+                            Locale.ROOT,
+                            "%s does not exist in %s at commit %s in this cache",
+                            path,
+                            repoId,
+                            commit),
+                    commit);
         }
         sendFile(exchange, entry.get(), commit, method.equals("HEAD"));
     }
 
-    private void sendFile(HttpExchange exchange, SnapshotView.Entry entry, String commit, boolean head) throws IOException {
+    private void sendFile(
+            HttpExchange exchange, SnapshotView.Entry entry, String commit, boolean head)
+            throws IOException {
         Headers headers = exchange.getResponseHeaders();
         headers.set("X-Repo-Commit", commit);
         headers.set("ETag", "\"" + entry.etag() + "\"");
@@ -165,7 +185,9 @@ public final class MirrorHandler implements HttpHandler {
         long length = range == null ? size : range.length();
         int status = range == null ? 200 : 206;
         if (range != null) {
-            headers.set("Content-Range", "bytes " + range.start() + "-" + range.endInclusive() + "/" + size);
+            headers.set(
+                    "Content-Range",
+                    "bytes " + range.start() + "-" + range.endInclusive() + "/" + size);
         }
         if (head) {
             // com.sun.net.httpserver sends no body for HEAD and leaves Content-Length to us.
@@ -178,7 +200,8 @@ public final class MirrorHandler implements HttpHandler {
         // through an 8 KiB buffer, one small socket write each.
         try (FileChannel channel = FileChannel.open(entry.file(), StandardOpenOption.READ);
                 OutputStream body = exchange.getResponseBody()) {
-            ByteBuffer buffer = ByteBuffer.allocate((int) Math.min(COPY_BUFFER, Math.max(1, length)));
+            ByteBuffer buffer =
+                    ByteBuffer.allocate((int) Math.min(COPY_BUFFER, Math.max(1, length)));
             long sent = 0;
             while (sent < length) {
                 buffer.clear().limit((int) Math.min(buffer.capacity(), length - sent));
@@ -192,7 +215,8 @@ public final class MirrorHandler implements HttpHandler {
         }
     }
 
-    private static void sendEmpty(HttpExchange exchange, int status, boolean head) throws IOException {
+    private static void sendEmpty(HttpExchange exchange, int status, boolean head)
+            throws IOException {
         if (head) {
             exchange.getResponseHeaders().set("Content-Length", "0");
         }
@@ -203,7 +227,11 @@ public final class MirrorHandler implements HttpHandler {
 
     private void api(HttpExchange exchange, List<String> segments) throws IOException, Refusal {
         if (segments.isEmpty() || !TYPE_PREFIXES.contains(segments.getFirst())) {
-            throw new Refusal(404, null, "not a hub route: expected /api/{models|datasets|spaces}/{repo}/...", null);
+            throw new Refusal(
+                    404,
+                    null,
+                    "not a hub route: expected /api/{models|datasets|spaces}/{repo}/...",
+                    null);
         }
         RepoType type = RepoType.parse(segments.getFirst());
         List<String> rest = segments.subList(1, segments.size());
@@ -220,7 +248,9 @@ public final class MirrorHandler implements HttpHandler {
                 }
                 requireMethod(exchange, "GET");
                 String commit = commit(view, type, repoId, revision, null);
-                sendJson(exchange, repoInfo(type, repoId, view, commit, query(exchange).containsKey("blobs")));
+                sendJson(
+                        exchange,
+                        repoInfo(type, repoId, view, commit, query(exchange).containsKey("blobs")));
             }
             case "tree" -> {
                 requireMethod(exchange, "GET");
@@ -233,7 +263,9 @@ public final class MirrorHandler implements HttpHandler {
                 String commit = commit(view, type, repoId, revision, null);
                 sendJson(exchange, pathsInfo(view, commit, requestedPaths(exchange)));
             }
-            default -> throw new Refusal(404, null, "not served by this mirror: /api/.../" + action, null);
+            default ->
+                    throw new Refusal(
+                            404, null, "not served by this mirror: /api/.../" + action, null);
         }
     }
 
@@ -242,8 +274,13 @@ public final class MirrorHandler implements HttpHandler {
         if (rest.isEmpty()) {
             throw new Refusal(404, "RepoNotFound", "no repository named in the request", null);
         }
-        if (rest.size() >= 2 && repoIdPart(rest.get(0)) && repoIdPart(rest.get(1))
-                && Files.isDirectory(cacheRoot.resolve(RepoCacheLayout.folderName(type, rest.get(0) + "/" + rest.get(1))))) {
+        if (rest.size() >= 2
+                && repoIdPart(rest.get(0))
+                && repoIdPart(rest.get(1))
+                && Files.isDirectory(
+                        cacheRoot.resolve(
+                                RepoCacheLayout.folderName(
+                                        type, rest.get(0) + "/" + rest.get(1))))) {
             return 2;
         }
         List<String> keywords = List.of("revision", "tree", "paths-info");
@@ -253,7 +290,8 @@ public final class MirrorHandler implements HttpHandler {
         return 1;
     }
 
-    private ObjectNode repoInfo(RepoType type, String repoId, SnapshotView view, String commit, boolean blobs)
+    private ObjectNode repoInfo(
+            RepoType type, String repoId, SnapshotView view, String commit, boolean blobs)
             throws IOException {
         ObjectNode info = JSON.createObjectNode();
         info.put("_id", commit);
@@ -265,8 +303,14 @@ public final class MirrorHandler implements HttpHandler {
         info.put("private", false);
         info.put("disabled", false);
         info.put("gated", false);
-        Path snapshot = cacheRoot.resolve(RepoCacheLayout.folderName(type, repoId)).resolve("snapshots").resolve(commit);
-        info.put("lastModified", Instant.ofEpochMilli(Files.getLastModifiedTime(snapshot).toMillis()).toString());
+        Path snapshot =
+                cacheRoot
+                        .resolve(RepoCacheLayout.folderName(type, repoId))
+                        .resolve("snapshots")
+                        .resolve(commit);
+        info.put(
+                "lastModified",
+                Instant.ofEpochMilli(Files.getLastModifiedTime(snapshot).toMillis()).toString());
         info.putArray("tags");
         ArrayNode siblings = info.putArray("siblings");
         for (SnapshotView.Entry entry : view.files(commit)) {
@@ -289,7 +333,8 @@ public final class MirrorHandler implements HttpHandler {
     private void tree(HttpExchange exchange, SnapshotView view, String commit, String prefix)
             throws IOException, Refusal {
         Map<String, String> query = query(exchange);
-        boolean recursive = List.of("true", "1", "True").contains(query.getOrDefault("recursive", "false"));
+        boolean recursive =
+                List.of("true", "1", "True").contains(query.getOrDefault("recursive", "false"));
         List<SnapshotView.Entry> files = view.files(commit);
         String base = prefix.isEmpty() ? "" : prefix + "/";
         boolean found = prefix.isEmpty();
@@ -297,7 +342,11 @@ public final class MirrorHandler implements HttpHandler {
         List<SnapshotView.Entry> listed = new ArrayList<>();
         for (SnapshotView.Entry file : files) {
             if (file.path().equals(prefix)) {
-                throw new Refusal(404, "EntryNotFound", prefix + " is a file, not a folder, at commit " + commit, commit);
+                throw new Refusal(
+                        404,
+                        "EntryNotFound",
+                        prefix + " is a file, not a folder, at commit " + commit,
+                        commit);
             }
             if (!file.path().startsWith(base)) {
                 continue;
@@ -314,7 +363,8 @@ public final class MirrorHandler implements HttpHandler {
             }
         }
         if (!found) {
-            throw new Refusal(404, "EntryNotFound", prefix + " does not exist at commit " + commit, commit);
+            throw new Refusal(
+                    404, "EntryNotFound", prefix + " does not exist at commit " + commit, commit);
         }
         List<ObjectNode> items = new ArrayList<>();
         for (String dir : dirs) {
@@ -330,8 +380,14 @@ public final class MirrorHandler implements HttpHandler {
         items.subList(Math.min(cursor, items.size()), end).forEach(page::add);
         if (end < items.size()) {
             String host = exchange.getRequestHeaders().getFirst("Host");
-            String next = "http://" + host + exchange.getRequestURI().getRawPath() + "?recursive=" + recursive
-                    + "&expand=false&cursor=" + end;
+            String next =
+                    "http://"
+                            + host
+                            + exchange.getRequestURI().getRawPath()
+                            + "?recursive="
+                            + recursive
+                            + "&expand=false&cursor="
+                            + end;
             exchange.getResponseHeaders().set("Link", "<" + next + ">; rel=\"next\"");
         }
         sendJson(exchange, page);
@@ -352,7 +408,10 @@ public final class MirrorHandler implements HttpHandler {
         ObjectNode item = JSON.createObjectNode();
         item.put("type", "directory");
         // A stand-in id: the cache keeps no git tree objects, and clients do not use it.
-        item.put("oid", BlobHashes.gitSha1(("tree " + commit + " " + path).getBytes(StandardCharsets.UTF_8)));
+        item.put(
+                "oid",
+                BlobHashes.gitSha1(
+                        ("tree " + commit + " " + path).getBytes(StandardCharsets.UTF_8)));
         item.put("size", 0);
         item.put("path", path);
         return item;
@@ -373,7 +432,8 @@ public final class MirrorHandler implements HttpHandler {
         return item;
     }
 
-    private ArrayNode pathsInfo(SnapshotView view, String commit, List<String> paths) throws IOException, Refusal {
+    private ArrayNode pathsInfo(SnapshotView view, String commit, List<String> paths)
+            throws IOException, Refusal {
         ArrayNode out = JSON.createArrayNode();
         List<SnapshotView.Entry> files = view.files(commit);
         for (String requested : paths) {
@@ -390,7 +450,10 @@ public final class MirrorHandler implements HttpHandler {
         return out;
     }
 
-    /** The {@code paths} of a paths-info body: JSON {@code {"paths": [...]}} or a form with repeated {@code paths}. */
+    /**
+     * The {@code paths} of a paths-info body: JSON {@code {"paths": [...]}} or a form with repeated
+     * {@code paths}.
+     */
     private static List<String> requestedPaths(HttpExchange exchange) throws IOException, Refusal {
         byte[] body = exchange.getRequestBody().readNBytes(1 << 20);
         String text = new String(body, StandardCharsets.UTF_8).strip();
@@ -421,10 +484,12 @@ public final class MirrorHandler implements HttpHandler {
      * listings are complete), and a commit is pulled when the cache lacks it; the cache answers
      * when the upstream cannot.
      */
-    private String commit(SnapshotView view, RepoType type, String repoId, String revision, String path)
+    private String commit(
+            SnapshotView view, RepoType type, String repoId, String revision, String path)
             throws Refusal {
         Optional<String> commit = view.commit(revision);
-        if (upstream.enabled() && (commit.isEmpty() || !RepoCacheLayout.isCommit(revision) || path == null)) {
+        if (upstream.enabled()
+                && (commit.isEmpty() || !RepoCacheLayout.isCommit(revision) || path == null)) {
             upstream.pull(type, repoId, revision, path);
             commit = view.commit(revision);
         }
@@ -432,21 +497,43 @@ public final class MirrorHandler implements HttpHandler {
             return commit.get();
         }
         if (!view.exists()) {
-            throw new Refusal(404, "RepoNotFound", String.format(Locale.ROOT,
-                    "Repository %s (%s) is not in this mirror's cache", repoId, type.id()), null);
+            throw new Refusal(
+                    404,
+                    "RepoNotFound",
+                    String.format(
+                            Locale.ROOT,
+                            "Repository %s (%s) is not in this mirror's cache",
+                            repoId,
+                            type.id()),
+                    null);
         }
-        throw new Refusal(404, "RevisionNotFound", String.format(Locale.ROOT,
-                "Revision %s of %s is not in this mirror's cache", revision, repoId), null);
+        throw new Refusal(
+                404,
+                "RevisionNotFound",
+                String.format(
+                        Locale.ROOT,
+                        "Revision %s of %s is not in this mirror's cache",
+                        revision,
+                        repoId),
+                null);
     }
 
     private static String repoId(List<String> parts) throws Refusal {
-        if (parts.isEmpty() || parts.size() > 2 || !parts.stream().allMatch(MirrorHandler::repoIdPart)) {
-            throw new Refusal(404, "RepoNotFound", "not a valid repository id: " + String.join("/", parts), null);
+        if (parts.isEmpty()
+                || parts.size() > 2
+                || !parts.stream().allMatch(MirrorHandler::repoIdPart)) {
+            throw new Refusal(
+                    404,
+                    "RepoNotFound",
+                    "not a valid repository id: " + String.join("/", parts),
+                    null);
         }
         return String.join("/", parts);
     }
 
-    /** A revision segment, already percent-decoded, so {@code refs%2Fpr%2F1} is {@code refs/pr/1}. */
+    /**
+     * A revision segment, already percent-decoded, so {@code refs%2Fpr%2F1} is {@code refs/pr/1}.
+     */
     private static String revision(String decoded) throws Refusal {
         String problem = SafeNames.relativePathProblem(decoded);
         if (problem != null) {
@@ -469,9 +556,14 @@ public final class MirrorHandler implements HttpHandler {
         return path;
     }
 
-    /** An org or repo name: the hub allows letters, digits, {@code -}, {@code _} and {@code .}, never {@code --} or {@code ..}. */
+    /**
+     * An org or repo name: the hub allows letters, digits, {@code -}, {@code _} and {@code .},
+     * never {@code --} or {@code ..}.
+     */
     private static boolean repoIdPart(String part) {
-        return part.matches("[A-Za-z0-9][A-Za-z0-9._-]*") && !part.contains("--") && !part.contains("..");
+        return part.matches("[A-Za-z0-9][A-Za-z0-9._-]*")
+                && !part.contains("--")
+                && !part.contains("..");
     }
 
     private static void requireMethod(HttpExchange exchange, String method) throws Refusal {
@@ -519,7 +611,10 @@ public final class MirrorHandler implements HttpHandler {
         }
     }
 
-    /** The raw path split on {@code /}, each segment percent-decoded (so {@code %2F} stays inside its segment). */
+    /**
+     * The raw path split on {@code /}, each segment percent-decoded (so {@code %2F} stays inside
+     * its segment).
+     */
     private static List<String> segments(String rawPath) throws Refusal {
         List<String> out = new ArrayList<>();
         for (String raw : rawPath.split("/")) {

@@ -24,28 +24,34 @@ public final class PathDeleter {
                 Files.delete(path);
             }
         } catch (NoSuchFileException e) {
-            failures.add(String.format(Locale.ROOT, "Couldn't delete %s: file not found (%s)", what, path));
+            failures.add(
+                    String.format(
+                            Locale.ROOT, "Couldn't delete %s: file not found (%s)", what, path));
         } catch (IOException e) {
             failures.add(String.format(Locale.ROOT, "Couldn't delete %s %s: %s", what, path, e));
         }
     }
 
     private static void deleteTree(Path dir) throws IOException {
-        Files.walkFileTree(dir, new SimpleFileVisitor<>() {
-            @Override
-            public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
-                Files.deleteIfExists(file);
-                return FileVisitResult.CONTINUE;
-            }
+        Files.walkFileTree(
+                dir,
+                new SimpleFileVisitor<>() {
+                    @Override
+                    public FileVisitResult visitFile(Path file, BasicFileAttributes attrs)
+                            throws IOException {
+                        Files.deleteIfExists(file);
+                        return FileVisitResult.CONTINUE;
+                    }
 
-            @Override
-            public FileVisitResult postVisitDirectory(Path d, IOException e) throws IOException {
-                if (e != null) {
-                    throw e;
-                }
-                Files.deleteIfExists(d);
-                return FileVisitResult.CONTINUE;
-            }
-        });
+                    @Override
+                    public FileVisitResult postVisitDirectory(Path d, IOException e)
+                            throws IOException {
+                        if (e != null) {
+                            throw e;
+                        }
+                        Files.deleteIfExists(d);
+                        return FileVisitResult.CONTINUE;
+                    }
+                });
     }
 }

@@ -3,9 +3,11 @@ package dev.safeload.cache.internal;
 /**
  * One file of a repo listing ({@code /tree} or {@code trees/<commit>.json}). {@code blobId} is the
  * git blob sha1 (of the LFS pointer text for LFS files); {@code lfsSha256} and {@code lfsSize} are
- * set for LFS files; {@code size} is {@code -1} when only the name is known (a {@code siblings} entry).
+ * set for LFS files; {@code size} is {@code -1} when only the name is known (a {@code siblings}
+ * entry).
  */
-public record RepoFile(String path, long size, String blobId, String lfsSha256, long lfsSize, String xetHash) {
+public record RepoFile(
+        String path, long size, String blobId, String lfsSha256, long lfsSize, String xetHash) {
     public static RepoFile nameOnly(String path) {
         return new RepoFile(path, -1, null, null, -1, null);
     }
@@ -15,7 +17,10 @@ public record RepoFile(String path, long size, String blobId, String lfsSha256, 
         return blobId != null && size >= 0;
     }
 
-    /** The blob name in the cache: the LFS sha256, else the git blob id (what HEAD's etag would say). */
+    /**
+     * The blob name in the cache: the LFS sha256, else the git blob id (what HEAD's etag would
+     * say).
+     */
     public String etag() {
         return lfsSha256 != null ? lfsSha256 : blobId;
     }

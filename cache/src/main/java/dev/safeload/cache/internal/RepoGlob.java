@@ -5,9 +5,9 @@ import java.util.regex.Pattern;
 
 /**
  * huggingface_hub's {@code filter_repo_objects} (reference/hub.md section 3.3): backslashes read as
- * {@code /}, a trailing {@code /} means the folder's content, matching is Python's
- * {@code fnmatch.fnmatchcase} (case-sensitive; {@code *} also spans {@code /}, so {@code *.json}
- * matches at any depth and {@code **} is just {@code *}). A path passes when it matches some include
+ * {@code /}, a trailing {@code /} means the folder's content, matching is Python's {@code
+ * fnmatch.fnmatchcase} (case-sensitive; {@code *} also spans {@code /}, so {@code *.json} matches
+ * at any depth and {@code **} is just {@code *}). A path passes when it matches some include
  * pattern (or there are none) and no exclude pattern.
  */
 public final class RepoGlob {
@@ -21,7 +21,8 @@ public final class RepoGlob {
 
     public boolean accepts(String path) {
         String p = path.replace('\\', '/');
-        boolean included = include.isEmpty() || include.stream().anyMatch(g -> g.matcher(p).matches());
+        boolean included =
+                include.isEmpty() || include.stream().anyMatch(g -> g.matcher(p).matches());
         return included && exclude.stream().noneMatch(g -> g.matcher(p).matches());
     }
 
@@ -33,7 +34,10 @@ public final class RepoGlob {
         return Pattern.compile(translate(g), Pattern.DOTALL);
     }
 
-    /** Python's {@code fnmatch.translate}: {@code *}, {@code ?}, {@code [seq]}, {@code [!seq]}; an unclosed {@code [} is literal. */
+    /**
+     * Python's {@code fnmatch.translate}: {@code *}, {@code ?}, {@code [seq]}, {@code [!seq]}; an
+     * unclosed {@code [} is literal.
+     */
     static String translate(String glob) {
         StringBuilder re = new StringBuilder();
         int n = glob.length();

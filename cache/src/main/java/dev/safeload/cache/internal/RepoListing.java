@@ -3,11 +3,13 @@ package dev.safeload.cache.internal;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+
 import dev.safeload.cache.DownloadListener;
 import dev.safeload.cache.HubError;
 import dev.safeload.cache.HubException;
 import dev.safeload.cache.HubRepo;
 import dev.safeload.cache.RepoCacheLayout;
+
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -17,13 +19,12 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * Which commit a revision is and which files it holds (reference/hub.md section 3):
- * {@code GET /api/{type}s/{repo}/revision/{rev}} for the commit and {@code siblings},
- * {@code GET /api/{type}s/{repo}/tree/{commit}?recursive=true&expand=false} for the files with
- * sizes and blob ids, page after page through {@code Link: <...>; rel="next"}; a proxy that refuses
- * {@code /tree} (Nexus answers 400) falls back to {@code siblings}. Listings are kept in
- * huggingface_hub's {@code trees/<commit>.json} (format_version 1), valid forever since a commit
- * never changes.
+ * Which commit a revision is and which files it holds (reference/hub.md section 3): {@code GET
+ * /api/{type}s/{repo}/revision/{rev}} for the commit and {@code siblings}, {@code GET
+ * /api/{type}s/{repo}/tree/{commit}?recursive=true&expand=false} for the files with sizes and blob
+ * ids, page after page through {@code Link: <...>; rel="next"}; a proxy that refuses {@code /tree}
+ * (Nexus answers 400) falls back to {@code siblings}. Listings are kept in huggingface_hub's {@code
+ * trees/<commit>.json} (format_version 1), valid forever since a commit never changes.
  */
 public final class RepoListing {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -39,13 +40,24 @@ public final class RepoListing {
 
     public RevisionInfo revision(HubRepo repo, String revision, DownloadListener listener) {
         String what = repo + " at revision " + revision;
-        HubHttp.Page page = http.api("api/" + repo.type().id() + "s/" + repo.id() + "/revision/"
-                + HubHttp.encodeAll(revision), what, listener);
+        HubHttp.Page page =
+                http.api(
+                        "api/"
+                                + repo.type().id()
+                                + "s/"
+                                + repo.id()
+                                + "/revision/"
+                                + HubHttp.encodeAll(revision),
+                        what,
+                        listener);
         JsonNode root = parse(page.body(), what);
         String sha = root.path("sha").asText(null);
         if (sha == null || !RepoCacheLayout.isCommit(sha)) {
-            throw new HubException(HubError.ServerError, "the revision API for " + what
-                    + " answered without a valid 'sha' (a 40 hex digit commit)");
+            throw new HubException(
+                    HubError.ServerError,
+                    "the revision API for "
+                            + what
+                            + " answered without a valid 'sha' (a 40 hex digit commit)");
         }
         List<String> siblings = new ArrayList<>();
         for (JsonNode sibling : root.path("siblings")) {
@@ -58,7 +70,8 @@ public final class RepoListing {
     }
 
     /** The files of {@code commit}, through {@code /tree}, else the revision's siblings. */
-    public List<RepoFile> files(HubRepo repo, String commit, RevisionInfo known, DownloadListener listener) {
+    public List<RepoFile> files(
+            HubRepo repo, String commit, RevisionInfo known, DownloadListener listener) {
         String what = repo + " file list at " + commit;
         try {
             return tree(repo, commit, what, listener);
@@ -74,15 +87,27 @@ public final class RepoListing {
         }
     }
 
-    private List<RepoFile> tree(HubRepo repo, String commit, String what, DownloadListener listener) {
+    private List<RepoFile> tree(
+            HubRepo repo, String commit, String what, DownloadListener listener) {
         List<RepoFile> files = new ArrayList<>();
-        HubHttp.Page page = http.api("api/" + repo.type().id() + "s/" + repo.id() + "/tree/" + commit
-                + "?recursive=true&expand=false", what, listener);
+        HubHttp.Page page =
+                http.api(
+                        "api/"
+                                + repo.type().id()
+                                + "s/"
+                                + repo.id()
+                                + "/tree/"
+                                + commit
+                                + "?recursive=true&expand=false",
+                        what,
+                        listener);
         int pages = 0;
         while (true) {
             JsonNode items = parse(page.body(), what);
             if (!items.isArray()) {
-                throw new HubException(HubError.ServerError, "the tree API for " + what + " did not answer a JSON array");
+                throw new HubException(
+                        HubError.ServerError,
+                        "the tree API for " + what + " did not answer a JSON array");
             }
             for (JsonNode item : items) {
                 if ("file".equals(item.path("type").asText())) {
@@ -93,7 +118,8 @@ public final class RepoListing {
                 return files;
             }
             if (++pages > 100_000) {
-                throw new HubException(HubError.ServerError, "the tree API for " + what + " never stops paging");
+                throw new HubException(
+                        HubError.ServerError, "the tree API for " + what + " never stops paging");
             }
             page = http.nextPage(page.next(), page.endpoint(), what);
         }
@@ -103,11 +129,18 @@ public final class RepoListing {
         String path = SafeNames.filePath(item.path("path").asText(null));
         JsonNode lfs = item.path("lfs");
         String sha256 = lfs.isObject() ? lfs.path("oid").asText(null) : null;
-        return new RepoFile(path, item.path("size").asLong(-1), item.path("oid").asText(null), sha256,
-                lfs.isObject() ? lfs.path("size").asLong(-1) : -1, item.path("xetHash").asText(null));
+        return new RepoFile(
+                path,
+                item.path("size").asLong(-1),
+                item.path("oid").asText(null),
+                sha256,
+                lfs.isObject() ? lfs.path("size").asLong(-1) : -1,
+                item.path("xetHash").asText(null));
     }
 
-    /** The listing kept in {@code trees/<commit>.json}, or {@code null} when absent or unreadable. */
+    /**
+     * The listing kept in {@code trees/<commit>.json}, or {@code null} when absent or unreadable.
+     */
     public static List<RepoFile> readTreeCache(RepoCacheLayout layout, String commit) {
         Path file = treeCacheFile(layout, commit);
         if (!Files.isRegularFile(file)) {
@@ -121,9 +154,14 @@ public final class RepoListing {
             List<RepoFile> files = new ArrayList<>();
             for (Map.Entry<String, JsonNode> e : root.path("files").properties()) {
                 JsonNode f = e.getValue();
-                files.add(new RepoFile(SafeNames.filePath(e.getKey()), f.path("size").asLong(-1),
-                        f.path("blob_id").asText(null), f.path("lfs_sha256").asText(null),
-                        f.path("lfs_size").asLong(-1), f.path("xet_hash").asText(null)));
+                files.add(
+                        new RepoFile(
+                                SafeNames.filePath(e.getKey()),
+                                f.path("size").asLong(-1),
+                                f.path("blob_id").asText(null),
+                                f.path("lfs_sha256").asText(null),
+                                f.path("lfs_size").asLong(-1),
+                                f.path("xet_hash").asText(null)));
             }
             return files;
         } catch (IOException | HubException e) {
@@ -131,7 +169,10 @@ public final class RepoListing {
         }
     }
 
-    /** Writes {@code trees/<commit>.json} as huggingface_hub ≥ 1.22 does; failures are ignored (it is a cache). */
+    /**
+     * Writes {@code trees/<commit>.json} as huggingface_hub ≥ 1.22 does; failures are ignored (it
+     * is a cache).
+     */
     public static void writeTreeCache(RepoCacheLayout layout, String commit, List<RepoFile> files) {
         if (files.stream().anyMatch(f -> !f.hasMetadata())) {
             return;
@@ -141,24 +182,27 @@ public final class RepoListing {
         ObjectNode entries = root.putObject("files");
         Map<String, RepoFile> sorted = new TreeMap<>();
         files.forEach(f -> sorted.put(f.path(), f));
-        sorted.forEach((path, f) -> {
-            ObjectNode entry = entries.putObject(path);
-            entry.put("size", f.size());
-            entry.put("blob_id", f.blobId());
-            if (f.lfsSha256() != null) {
-                entry.put("lfs_sha256", f.lfsSha256());
-                entry.put("lfs_size", f.lfsSize());
-            }
-            if (f.xetHash() != null) {
-                entry.put("xet_hash", f.xetHash());
-            }
-        });
+        sorted.forEach(
+                (path, f) -> {
+                    ObjectNode entry = entries.putObject(path);
+                    entry.put("size", f.size());
+                    entry.put("blob_id", f.blobId());
+                    if (f.lfsSha256() != null) {
+                        entry.put("lfs_sha256", f.lfsSha256());
+                        entry.put("lfs_size", f.lfsSize());
+                    }
+                    if (f.xetHash() != null) {
+                        entry.put("xet_hash", f.xetHash());
+                    }
+                });
         Path file = treeCacheFile(layout, commit);
         try {
             Files.createDirectories(file.getParent());
-            CacheWriter.atomicWrite(file, JSON.writerWithDefaultPrettyPrinter().writeValueAsString(root));
+            CacheWriter.atomicWrite(
+                    file, JSON.writerWithDefaultPrettyPrinter().writeValueAsString(root));
         } catch (IOException e) {
-            System.getLogger("dev.safeload.cache").log(System.Logger.Level.DEBUG, "cannot write " + file + ": " + e);
+            System.getLogger("dev.safeload.cache")
+                    .log(System.Logger.Level.DEBUG, "cannot write " + file + ": " + e);
         }
     }
 
@@ -170,8 +214,10 @@ public final class RepoListing {
         try {
             return JSON.readTree(body);
         } catch (IOException e) {
-            throw new HubException(HubError.ServerError, "the answer for " + what + " is not valid JSON: "
-                    + e.getMessage(), e);
+            throw new HubException(
+                    HubError.ServerError,
+                    "the answer for " + what + " is not valid JSON: " + e.getMessage(),
+                    e);
         }
     }
 }

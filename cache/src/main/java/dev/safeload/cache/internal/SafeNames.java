@@ -2,15 +2,16 @@ package dev.safeload.cache.internal;
 
 import dev.safeload.cache.HubError;
 import dev.safeload.cache.HubException;
+
 import java.util.Locale;
 import java.util.regex.Pattern;
 
 /**
- * Checks every name that becomes part of a cache path. File paths come from users and from
- * servers (tree listings, siblings), revisions become {@code refs/} paths, etags become blob names:
- * all are hostile until they are shown to stay inside their folder. The rules follow
- * huggingface_hub's {@code _validate_relative_filename} under both POSIX and Windows readings
- * (reference/hub.md section 1.3), since a cache may be shared with Windows machines.
+ * Checks every name that becomes part of a cache path. File paths come from users and from servers
+ * (tree listings, siblings), revisions become {@code refs/} paths, etags become blob names: all are
+ * hostile until they are shown to stay inside their folder. The rules follow huggingface_hub's
+ * {@code _validate_relative_filename} under both POSIX and Windows readings (reference/hub.md
+ * section 1.3), since a cache may be shared with Windows machines.
  */
 public final class SafeNames {
     private static final Pattern DRIVE = Pattern.compile("^[A-Za-z]:.*");
@@ -18,23 +19,39 @@ public final class SafeNames {
 
     private SafeNames() {}
 
-    /** A repo file path: {@code a/b.bin}, never {@code ..}, absolute, drive, backslash, NUL or empty segments. */
+    /**
+     * A repo file path: {@code a/b.bin}, never {@code ..}, absolute, drive, backslash, NUL or empty
+     * segments.
+     */
     public static String filePath(String path) {
         String problem = relativePathProblem(path);
         if (problem != null) {
-            throw new HubException(HubError.UnsafePath, String.format(Locale.ROOT,
-                    "refusing file name '%s': %s; a repo file name must be a relative path inside the snapshot folder",
-                    printable(path), problem));
+            throw new HubException(
+                    HubError.UnsafePath,
+                    String.format(
+                            Locale.ROOT,
+                            "refusing file name '%s': %s; a repo file name must be a relative path"
+                                    + " inside the snapshot folder",
+                            printable(path),
+                            problem));
         }
         return path;
     }
 
-    /** A revision: a branch, tag, {@code refs/pr/N} or commit; it becomes a path below {@code refs/}. */
+    /**
+     * A revision: a branch, tag, {@code refs/pr/N} or commit; it becomes a path below {@code
+     * refs/}.
+     */
     public static String revision(String revision) {
         String problem = relativePathProblem(revision);
         if (problem != null) {
-            throw new HubException(HubError.UnsafePath, String.format(Locale.ROOT,
-                    "refusing revision '%s': %s", printable(revision), problem));
+            throw new HubException(
+                    HubError.UnsafePath,
+                    String.format(
+                            Locale.ROOT,
+                            "refusing revision '%s': %s",
+                            printable(revision),
+                            problem));
         }
         return revision;
     }
@@ -42,8 +59,14 @@ public final class SafeNames {
     /** An etag becomes {@code blobs/<etag>}: a single plain file name. */
     public static String etag(String etag, String url) {
         if (!ETAG.matcher(etag).matches()) {
-            throw new HubException(HubError.UnsafePath, String.format(Locale.ROOT,
-                    "the server sent the ETag '%s' for %s, which cannot be a blob file name", printable(etag), url));
+            throw new HubException(
+                    HubError.UnsafePath,
+                    String.format(
+                            Locale.ROOT,
+                            "the server sent the ETag '%s' for %s, which cannot be a blob file"
+                                    + " name",
+                            printable(etag),
+                            url));
         }
         return etag;
     }
@@ -82,13 +105,15 @@ public final class SafeNames {
             return "null";
         }
         StringBuilder out = new StringBuilder();
-        text.codePoints().forEach(c -> {
-            if (c < 0x20 || c == 0x7f) {
-                out.append(String.format(Locale.ROOT, "\\x%02x", c));
-            } else {
-                out.appendCodePoint(c);
-            }
-        });
+        text.codePoints()
+                .forEach(
+                        c -> {
+                            if (c < 0x20 || c == 0x7f) {
+                                out.append(String.format(Locale.ROOT, "\\x%02x", c));
+                            } else {
+                                out.appendCodePoint(c);
+                            }
+                        });
         return out.toString();
     }
 }

@@ -9,6 +9,7 @@ import dev.safeload.cache.HubError;
 import dev.safeload.cache.HubException;
 import dev.safeload.cache.IncompleteFile;
 import dev.safeload.cache.RepoType;
+
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileVisitResult;
@@ -30,14 +31,17 @@ import java.util.TreeSet;
 import java.util.stream.Stream;
 
 /**
- * One scan of one cache root. Mirrors {@code _scan_cached_repo} in huggingface_hub
- * ({@code utils/_cache_manager.py}, reference/hub.md 5.1-5.2) so that sizes and problems agree
- * with the reference on the same folder.
+ * One scan of one cache root. Mirrors {@code _scan_cached_repo} in huggingface_hub ({@code
+ * utils/_cache_manager.py}, reference/hub.md 5.1-5.2) so that sizes and problems agree with the
+ * reference on the same folder.
  */
 public final class ScanWalker {
     /** Names the reference skips wherever it lists a folder (OS helper files). */
     public static final Set<String> IGNORED_NAMES = Set.of(".DS_Store", "Thumbs.db", "desktop.ini");
-    /** huggingface_hub 2.x keeps a shared blob store at {@code <root>/blobs}, marked by this file. */
+
+    /**
+     * huggingface_hub 2.x keeps a shared blob store at {@code <root>/blobs}, marked by this file.
+     */
     private static final String SHARED_BLOBS_MARKER = ".huggingface-shared-blobs";
 
     private final Path root;
@@ -60,7 +64,9 @@ public final class ScanWalker {
             } catch (Corrupted e) {
                 problems.add(e.problem);
             } catch (IOException | RuntimeException e) {
-                problems.add(new CacheProblem(entry, "Cannot read repo folder " + entry + ": " + describe(e)));
+                problems.add(
+                        new CacheProblem(
+                                entry, "Cannot read repo folder " + entry + ": " + describe(e)));
             }
         }
         repos.sort(Comparator.comparing(CachedRepo::cacheId));
@@ -71,13 +77,21 @@ public final class ScanWalker {
     public static Path realRoot(Path root) {
         Path absolute = root.toAbsolutePath().normalize();
         if (!Files.exists(absolute)) {
-            throw new HubException(HubError.CacheNotFound, String.format(Locale.ROOT,
-                    "Cache directory not found: %s. Pass --cache-dir or set HF_HUB_CACHE.", absolute));
+            throw new HubException(
+                    HubError.CacheNotFound,
+                    String.format(
+                            Locale.ROOT,
+                            "Cache directory not found: %s. Pass --cache-dir or set HF_HUB_CACHE.",
+                            absolute));
         }
         if (!Files.isDirectory(absolute)) {
-            throw new HubException(HubError.CacheNotFound, String.format(Locale.ROOT,
-                    "Scan cache expects a directory but found a file: %s. Pass --cache-dir or set HF_HUB_CACHE.",
-                    absolute));
+            throw new HubException(
+                    HubError.CacheNotFound,
+                    String.format(
+                            Locale.ROOT,
+                            "Scan cache expects a directory but found a file: %s. Pass --cache-dir"
+                                    + " or set HF_HUB_CACHE.",
+                            absolute));
         }
         try {
             return absolute.toRealPath();
@@ -90,14 +104,16 @@ public final class ScanWalker {
         return IGNORED_NAMES.contains(name)
                 || name.equals(".locks")
                 || name.equals("CACHEDIR.TAG")
-                || (name.equals("blobs") && Files.isRegularFile(entry.resolve(SHARED_BLOBS_MARKER)));
+                || (name.equals("blobs")
+                        && Files.isRegularFile(entry.resolve(SHARED_BLOBS_MARKER)));
     }
 
     private static List<Path> list(Path dir) {
         try (Stream<Path> entries = Files.list(dir)) {
             return entries.sorted().toList();
         } catch (IOException e) {
-            throw new HubException(HubError.Io, "Cannot list cache folder " + dir + ": " + describe(e), e);
+            throw new HubException(
+                    HubError.Io, "Cannot list cache folder " + dir + ": " + describe(e), e);
         }
     }
 
@@ -114,12 +130,14 @@ public final class ScanWalker {
                         try {
                             found.add(new IncompleteFile(p, Files.size(p)));
                         } catch (IOException e) {
-                            // Gone between listing and stat: another process finished or removed it.
+                            // Gone between listing and stat: another process finished or removed
+                            // it.
                         }
                     }
                 }
             } catch (IOException e) {
-                // An unreadable blobs folder is reported by the repository scan; nothing to add here.
+                // An unreadable blobs folder is reported by the repository scan; nothing to add
+                // here.
             }
         }
         return found;
@@ -183,19 +201,27 @@ public final class ScanWalker {
             String name = repoPath.getFileName().toString();
             int dashes = name.indexOf("--");
             if (dashes < 0) {
-                throw new Corrupted(repoPath, "Repo path is not a valid HuggingFace cache directory: " + repoPath);
+                throw new Corrupted(
+                        repoPath,
+                        "Repo path is not a valid HuggingFace cache directory: " + repoPath);
             }
             String prefix = name.substring(0, dashes);
             String repoId = name.substring(dashes + 2).replace("--", "/");
             RepoType type = typeOf(prefix);
             if (type == null) {
-                throw new Corrupted(repoPath, String.format(Locale.ROOT,
-                        "Repo type must be `dataset`, `model` or `space`, found `%s` (%s).", prefix, repoPath));
+                throw new Corrupted(
+                        repoPath,
+                        String.format(
+                                Locale.ROOT,
+                                "Repo type must be `dataset`, `model` or `space`, found `%s` (%s).",
+                                prefix,
+                                repoPath));
             }
             // Case 4.
             Path snapshots = repoPath.resolve("snapshots");
             if (!Files.isDirectory(snapshots)) {
-                throw new Corrupted(snapshots, "Snapshots dir doesn't exist in cached repo: " + snapshots);
+                throw new Corrupted(
+                        snapshots, "Snapshots dir doesn't exist in cached repo: " + snapshots);
             }
             Map<String, Set<String>> refsByCommit = readRefs(repoPath.resolve("refs"));
 
@@ -207,31 +233,53 @@ public final class ScanWalker {
                 }
                 // Case 6: only folders belong directly under snapshots/.
                 if (!Files.isDirectory(revisionPath)) {
-                    throw new Corrupted(revisionPath, "Snapshots folder corrupted. Found a file: " + revisionPath);
+                    throw new Corrupted(
+                            revisionPath,
+                            "Snapshots folder corrupted. Found a file: " + revisionPath);
                 }
                 Set<String> refs = refsByCommit.remove(commit);
                 revisions.add(scanRevision(revisionPath, commit, refs == null ? Set.of() : refs));
             }
             // Case 8: a ref naming no snapshot folder (a trailing newline in the ref does it too).
             if (!refsByCommit.isEmpty()) {
-                throw new Corrupted(repoPath.resolve("refs"), String.format(Locale.ROOT,
-                        "Reference(s) refer to missing commit hashes: %s (%s).", pythonRepr(refsByCommit), repoPath));
+                throw new Corrupted(
+                        repoPath.resolve("refs"),
+                        String.format(
+                                Locale.ROOT,
+                                "Reference(s) refer to missing commit hashes: %s (%s).",
+                                pythonRepr(refsByCommit),
+                                repoPath));
             }
             revisions.sort(Comparator.comparing(CachedRevision::commit));
             Instant lastAccessed;
             Instant lastModified;
             if (blobStats.isEmpty()) {
-                BasicFileAttributes attrs = Files.readAttributes(repoPath, BasicFileAttributes.class);
+                BasicFileAttributes attrs =
+                        Files.readAttributes(repoPath, BasicFileAttributes.class);
                 lastAccessed = attrs.lastAccessTime().toInstant();
                 lastModified = attrs.lastModifiedTime().toInstant();
             } else {
-                lastAccessed = blobStats.values().stream().map(a -> a.lastAccessTime().toInstant())
-                        .max(Comparator.naturalOrder()).orElseThrow();
-                lastModified = blobStats.values().stream().map(a -> a.lastModifiedTime().toInstant())
-                        .max(Comparator.naturalOrder()).orElseThrow();
+                lastAccessed =
+                        blobStats.values().stream()
+                                .map(a -> a.lastAccessTime().toInstant())
+                                .max(Comparator.naturalOrder())
+                                .orElseThrow();
+                lastModified =
+                        blobStats.values().stream()
+                                .map(a -> a.lastModifiedTime().toInstant())
+                                .max(Comparator.naturalOrder())
+                                .orElseThrow();
             }
             long size = blobStats.values().stream().mapToLong(BasicFileAttributes::size).sum();
-            return new CachedRepo(type, repoId, repoPath, size, blobStats.size(), revisions, lastAccessed, lastModified);
+            return new CachedRepo(
+                    type,
+                    repoId,
+                    repoPath,
+                    size,
+                    blobStats.size(),
+                    revisions,
+                    lastAccessed,
+                    lastModified);
         }
 
         private static RepoType typeOf(String prefix) {
@@ -243,7 +291,10 @@ public final class ScanWalker {
             return null;
         }
 
-        /** refs/NAME holds a commit; NAME may nest ({@code refs/pr/1}). Read without stripping, as the reference does. */
+        /**
+         * refs/NAME holds a commit; NAME may nest ({@code refs/pr/1}). Read without stripping, as
+         * the reference does.
+         */
         private Map<String, Set<String>> readRefs(Path refsDir) throws Corrupted, IOException {
             Map<String, Set<String>> byCommit = new TreeMap<>();
             if (!Files.exists(refsDir)) {
@@ -280,16 +331,26 @@ public final class ScanWalker {
                     blobStats.put(blob, attrs);
                 }
                 distinctBlobs.add(blob);
-                files.add(new CachedFile(posixRelative(revisionPath, file), file, blob, attrs.size(),
-                        attrs.lastAccessTime().toInstant(), attrs.lastModifiedTime().toInstant()));
+                files.add(
+                        new CachedFile(
+                                posixRelative(revisionPath, file),
+                                file,
+                                blob,
+                                attrs.size(),
+                                attrs.lastAccessTime().toInstant(),
+                                attrs.lastModifiedTime().toInstant()));
             }
             files.sort(Comparator.comparing(CachedFile::path));
             long size = distinctBlobs.stream().mapToLong(b -> blobStats.get(b).size()).sum();
-            Instant lastModified = files.isEmpty()
-                    ? Files.getLastModifiedTime(revisionPath).toInstant()
-                    : distinctBlobs.stream().map(b -> blobStats.get(b).lastModifiedTime().toInstant())
-                            .max(Comparator.naturalOrder()).orElseThrow();
-            return new CachedRevision(commit, revisionPath, files, new TreeSet<>(refs), size, lastModified);
+            Instant lastModified =
+                    files.isEmpty()
+                            ? Files.getLastModifiedTime(revisionPath).toInstant()
+                            : distinctBlobs.stream()
+                                    .map(b -> blobStats.get(b).lastModifiedTime().toInstant())
+                                    .max(Comparator.naturalOrder())
+                                    .orElseThrow();
+            return new CachedRevision(
+                    commit, revisionPath, files, new TreeSet<>(refs), size, lastModified);
         }
 
         /**
@@ -311,20 +372,23 @@ public final class ScanWalker {
      */
     static List<Path> filesUnder(Path dir) throws IOException {
         List<Path> files = new ArrayList<>();
-        Files.walkFileTree(dir, new SimpleFileVisitor<>() {
-            @Override
-            public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) {
-                if (!Files.isDirectory(file)) {
-                    files.add(file);
-                }
-                return FileVisitResult.CONTINUE;
-            }
+        Files.walkFileTree(
+                dir,
+                new SimpleFileVisitor<>() {
+                    @Override
+                    public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) {
+                        if (!Files.isDirectory(file)) {
+                            files.add(file);
+                        }
+                        return FileVisitResult.CONTINUE;
+                    }
 
-            @Override
-            public FileVisitResult visitFileFailed(Path file, IOException e) throws IOException {
-                throw e;
-            }
-        });
+                    @Override
+                    public FileVisitResult visitFileFailed(Path file, IOException e)
+                            throws IOException {
+                        throw e;
+                    }
+                });
         return files;
     }
 
@@ -332,7 +396,9 @@ public final class ScanWalker {
         return base.relativize(file).toString().replace(file.getFileSystem().getSeparator(), "/");
     }
 
-    /** Python's {@code repr} of a {@code dict[str, set[str]]}, as the reference's message prints it. */
+    /**
+     * Python's {@code repr} of a {@code dict[str, set[str]]}, as the reference's message prints it.
+     */
     private static String pythonRepr(Map<String, Set<String>> map) {
         StringBuilder out = new StringBuilder("{");
         boolean first = true;
@@ -342,7 +408,8 @@ public final class ScanWalker {
             }
             first = false;
             out.append(pythonRepr(e.getKey())).append(": {");
-            out.append(String.join(", ", e.getValue().stream().map(ScanWalker::pythonRepr).toList()));
+            out.append(
+                    String.join(", ", e.getValue().stream().map(ScanWalker::pythonRepr).toList()));
             out.append('}');
         }
         return out.append('}').toString();

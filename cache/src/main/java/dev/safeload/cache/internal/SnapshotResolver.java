@@ -7,6 +7,7 @@ import dev.safeload.cache.HubRepo;
 import dev.safeload.cache.HubSettings;
 import dev.safeload.cache.RepoCacheLayout;
 import dev.safeload.cache.SnapshotOptions;
+
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -41,7 +42,13 @@ public final class SnapshotResolver {
         RepoGlob glob = new RepoGlob(options.include(), options.exclude());
         DownloadListener listener = options.listener();
         if (settings.offline()) {
-            return cachedSnapshot(layout, repo, revision, glob, "offline mode is enabled (HF_HUB_OFFLINE or --offline)", null);
+            return cachedSnapshot(
+                    layout,
+                    repo,
+                    revision,
+                    glob,
+                    "offline mode is enabled (HF_HUB_OFFLINE or --offline)",
+                    null);
         }
         RepoListing.RevisionInfo info = null;
         String commit = revision;
@@ -53,7 +60,8 @@ public final class SnapshotResolver {
                 if (e.kind() == HubError.RevisionNotFound) {
                     throw e;
                 }
-                return cachedSnapshot(layout, repo, revision, glob, "the hub could not be asked", e);
+                return cachedSnapshot(
+                        layout, repo, revision, glob, "the hub could not be asked", e);
             }
         }
         List<RepoFile> all = RepoListing.readTreeCache(layout, commit);
@@ -68,7 +76,8 @@ public final class SnapshotResolver {
         } catch (HubException e) {
             // as snapshot_download: a ref that cannot be written does not stop the download
         }
-        listener.snapshotPlanned(chosen.size(), chosen.stream().mapToLong(f -> Math.max(0, f.contentSize())).sum());
+        listener.snapshotPlanned(
+                chosen.size(), chosen.stream().mapToLong(f -> Math.max(0, f.contentSize())).sum());
         fetchAll(repo, commit, chosen, options);
         Path dir = layout.snapshotDir(commit);
         try {
@@ -79,22 +88,39 @@ public final class SnapshotResolver {
         return dir;
     }
 
-    private void fetchAll(HubRepo repo, String commit, List<RepoFile> chosen, SnapshotOptions options) {
+    private void fetchAll(
+            HubRepo repo, String commit, List<RepoFile> chosen, SnapshotOptions options) {
         if (chosen.isEmpty()) {
             return;
         }
         int workers = Math.min(options.workers(), chosen.size());
-        ExecutorService pool = Executors.newFixedThreadPool(workers, r -> {
-            Thread t = new Thread(r, "safeload-snapshot-worker");
-            t.setDaemon(true);
-            return t;
-        });
+        ExecutorService pool =
+                Executors.newFixedThreadPool(
+                        workers,
+                        r -> {
+                            Thread t = new Thread(r, "safeload-snapshot-worker");
+                            t.setDaemon(true);
+                            return t;
+                        });
         try {
             List<Future<Path>> futures = new ArrayList<>();
             for (RepoFile file : chosen) {
-                futures.add(pool.submit(() -> file.hasMetadata()
-                        ? files.downloadKnown(repo, commit, file, options.forceDownload(), options.listener())
-                        : files.download(repo, file.path(), commit, options.forceDownload(), options.listener())));
+                futures.add(
+                        pool.submit(
+                                () ->
+                                        file.hasMetadata()
+                                                ? files.downloadKnown(
+                                                        repo,
+                                                        commit,
+                                                        file,
+                                                        options.forceDownload(),
+                                                        options.listener())
+                                                : files.download(
+                                                        repo,
+                                                        file.path(),
+                                                        commit,
+                                                        options.forceDownload(),
+                                                        options.listener())));
             }
             List<Throwable> failures = new ArrayList<>();
             for (Future<Path> future : futures) {
@@ -106,8 +132,15 @@ public final class SnapshotResolver {
             }
             if (!failures.isEmpty()) {
                 Throwable first = failures.getFirst();
-                String message = String.format(Locale.ROOT, "%d of %d files of %s at %s failed; first: %s",
-                        failures.size(), chosen.size(), repo, commit, first.getMessage());
+                String message =
+                        String.format(
+                                Locale.ROOT,
+                                "%d of %d files of %s at %s failed; first: %s",
+                                failures.size(),
+                                chosen.size(),
+                                repo,
+                                commit,
+                                first.getMessage());
                 HubError kind = first instanceof HubException he ? he.kind() : HubError.Io;
                 HubException error = new HubException(kind, message, first);
                 failures.stream().skip(1).forEach(error::addSuppressed);
@@ -122,35 +155,65 @@ public final class SnapshotResolver {
     }
 
     /**
-     * The snapshot folder the cache already has for {@code revision}; checked against
-     * {@code trees/<commit>.json} when present (huggingface_hub's {@code IncompleteSnapshotError}).
+     * The snapshot folder the cache already has for {@code revision}; checked against {@code
+     * trees/<commit>.json} when present (huggingface_hub's {@code IncompleteSnapshotError}).
      */
-    private Path cachedSnapshot(RepoCacheLayout layout, HubRepo repo, String revision, RepoGlob glob, String why,
+    private Path cachedSnapshot(
+            RepoCacheLayout layout,
+            HubRepo repo,
+            String revision,
+            RepoGlob glob,
+            String why,
             HubException cause) {
         String commit = CacheWriter.readRef(layout, revision);
         Path dir = commit == null ? null : layout.snapshotDir(commit);
         if (dir == null || !Files.isDirectory(dir)) {
-            if (cause != null && cause.kind() != HubError.Network && cause.kind() != HubError.ServerError) {
+            if (cause != null
+                    && cause.kind() != HubError.Network
+                    && cause.kind() != HubError.ServerError) {
                 // The hub answered (repo not found, gated, unauthorized): with nothing cached to
                 // fall back on, its answer is the error, as snapshot_download re-raises it.
                 throw cause;
             }
-            String missing = commit == null ? (RepoCacheLayout.isCommit(revision) ? "no snapshot " : "no refs/") + revision
-                    : "no folder snapshots/" + commit;
-            String text = String.format(Locale.ROOT, "%s and the cache %s has %s of %s%s. Download it once with network access.",
-                    why, layout.repoDir(), missing, repo, cause == null ? "" : " (" + cause.getMessage() + ")");
+            String missing =
+                    commit == null
+                            ? (RepoCacheLayout.isCommit(revision) ? "no snapshot " : "no refs/")
+                                    + revision
+                            : "no folder snapshots/" + commit;
+            String text =
+                    String.format(
+                            Locale.ROOT,
+                            "%s and the cache %s has %s of %s%s. Download it once with network"
+                                    + " access.",
+                            why,
+                            layout.repoDir(),
+                            missing,
+                            repo,
+                            cause == null ? "" : " (" + cause.getMessage() + ")");
             throw new HubException(HubError.OfflineMiss, text, cause);
         }
         List<RepoFile> recorded = RepoListing.readTreeCache(layout, commit);
         if (recorded != null) {
-            List<String> missing = recorded.stream().map(RepoFile::path).filter(glob::accepts)
-                    .filter(p -> !Files.exists(layout.snapshotFile(commit, p))).toList();
+            List<String> missing =
+                    recorded.stream()
+                            .map(RepoFile::path)
+                            .filter(glob::accepts)
+                            .filter(p -> !Files.exists(layout.snapshotFile(commit, p)))
+                            .toList();
             if (!missing.isEmpty()) {
-                throw new HubException(HubError.IncompleteSnapshot, String.format(Locale.ROOT,
-                        "the cached snapshot of %s (revision %s, commit %s) is incomplete: %d file(s) are missing (%s)."
-                                + " %s; re-run the download with network access to complete it.",
-                        repo, revision, commit, missing.size(),
-                        String.join(", ", missing.subList(0, Math.min(3, missing.size()))), why));
+                throw new HubException(
+                        HubError.IncompleteSnapshot,
+                        String.format(
+                                Locale.ROOT,
+                                "the cached snapshot of %s (revision %s, commit %s) is incomplete:"
+                                    + " %d file(s) are missing (%s). %s; re-run the download with"
+                                    + " network access to complete it.",
+                                repo,
+                                revision,
+                                commit,
+                                missing.size(),
+                                String.join(", ", missing.subList(0, Math.min(3, missing.size()))),
+                                why));
             }
         }
         return dir;

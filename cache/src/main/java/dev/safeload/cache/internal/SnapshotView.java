@@ -1,6 +1,7 @@
 package dev.safeload.cache.internal;
 
 import dev.safeload.cache.RepoCacheLayout;
+
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -15,10 +16,10 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 
 /**
- * Read-only answers about one repository of a cache, for the mirror server: which commit a
- * revision names, and which files a snapshot holds with their etag and size. Every path handed in
- * has been checked by {@link SafePaths}; every file handed out is checked to lie inside the cache,
- * so a hostile link in a snapshot cannot make the server read elsewhere.
+ * Read-only answers about one repository of a cache, for the mirror server: which commit a revision
+ * names, and which files a snapshot holds with their etag and size. Every path handed in has been
+ * checked by {@link SafePaths}; every file handed out is checked to lie inside the cache, so a
+ * hostile link in a snapshot cannot make the server read elsewhere.
  */
 public final class SnapshotView {
     /** A snapshot file as the hub describes it. {@code etag} is the blob name (sha256 for LFS). */
@@ -27,7 +28,9 @@ public final class SnapshotView {
             return BlobHashes.SHA256_NAME.matcher(etag).matches();
         }
 
-        /** The git object id the hub reports: the blob's sha1, or for LFS the sha1 of its pointer. */
+        /**
+         * The git object id the hub reports: the blob's sha1, or for LFS the sha1 of its pointer.
+         */
         public String gitOid() {
             return lfs() ? BlobHashes.gitSha1(BlobHashes.lfsPointer(etag, size)) : etag;
         }
@@ -37,7 +40,10 @@ public final class SnapshotView {
         }
     }
 
-    /** Etags of snapshot files that are regular files (caches written without symlinks), by identity. */
+    /**
+     * Etags of snapshot files that are regular files (caches written without symlinks), by
+     * identity.
+     */
     private static final ConcurrentMap<String, String> COMPUTED_ETAGS = new ConcurrentHashMap<>();
 
     private final RepoCacheLayout layout;
@@ -52,7 +58,10 @@ public final class SnapshotView {
         return Files.isDirectory(layout.repoDir());
     }
 
-    /** The commit {@code revision} names in this cache: a commit with a snapshot, or a ref's content. */
+    /**
+     * The commit {@code revision} names in this cache: a commit with a snapshot, or a ref's
+     * content.
+     */
     public Optional<String> commit(String revision) {
         String commit = revision;
         if (!RepoCacheLayout.isCommit(revision)) {
@@ -119,7 +128,14 @@ public final class SnapshotView {
 
     /** A file with no blob name: its git blob sha1, computed once per file version. */
     private static String computedEtag(Path real, BasicFileAttributes attrs) throws IOException {
-        String key = real + "|" + attrs.size() + "|" + attrs.lastModifiedTime().toMillis() + "|" + attrs.fileKey();
+        String key =
+                real
+                        + "|"
+                        + attrs.size()
+                        + "|"
+                        + attrs.lastModifiedTime().toMillis()
+                        + "|"
+                        + attrs.fileKey();
         String known = COMPUTED_ETAGS.get(key);
         if (known != null) {
             return known;

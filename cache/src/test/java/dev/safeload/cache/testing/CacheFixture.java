@@ -11,9 +11,9 @@ import java.util.HexFormat;
 import java.util.Random;
 
 /**
- * Builds hub caches in huggingface_hub's exact layout (reference/hub.md 1.2-1.4) for tests:
- * {@code blobs/<etag>} named by git sha1 or, for LFS files, sha256; {@code snapshots/<commit>/<path>}
- * as relative symlinks; {@code refs/<name>} holding the commit with no newline.
+ * Builds hub caches in huggingface_hub's exact layout (reference/hub.md 1.2-1.4) for tests: {@code
+ * blobs/<etag>} named by git sha1 or, for LFS files, sha256; {@code snapshots/<commit>/<path>} as
+ * relative symlinks; {@code refs/<name>} holding the commit with no newline.
  *
  * {@snippet :
  * CacheFixture cache = new CacheFixture(tempDir);
@@ -55,7 +55,10 @@ public final class CacheFixture {
 
         /** A revision whose commit hash is derived from {@code seed} (40 lower-case hex). */
         public Revision commit(int seed) {
-            return commit(sha1(("commit " + dir.getFileName() + " " + seed).getBytes(StandardCharsets.UTF_8)));
+            return commit(
+                    sha1(
+                            ("commit " + dir.getFileName() + " " + seed)
+                                    .getBytes(StandardCharsets.UTF_8)));
         }
 
         public Revision commit(String commit) {
@@ -143,7 +146,10 @@ public final class CacheFixture {
 
     /** git's blob id: sha1 of {@code "blob <len>\0"} then the bytes (reference/hub.md 5.6). */
     public static String gitSha1(byte[] content) {
-        return hex("SHA-1", ("blob " + content.length + "\0").getBytes(StandardCharsets.US_ASCII), content);
+        return hex(
+                "SHA-1",
+                ("blob " + content.length + "\0").getBytes(StandardCharsets.US_ASCII),
+                content);
     }
 
     static String sha1(byte[] content) {

@@ -6,7 +6,9 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.Headers;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+
 import dev.safeload.cache.RepoType;
+
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -19,7 +21,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
-import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -34,8 +35,8 @@ import java.util.function.Predicate;
 
 /**
  * A hub endpoint on loopback that speaks the protocol huggingface_hub and safeload use
- * (reference/hub.md sections 2, 3 and 7.4), with faults on demand. Point a client at
- * {@link #endpoint()} ({@code HF_ENDPOINT} for Python).
+ * (reference/hub.md sections 2, 3 and 7.4), with faults on demand. Point a client at {@link
+ * #endpoint()} ({@code HF_ENDPOINT} for Python).
  *
  * {@snippet :
  * try (FakeHub hub = FakeHub.start()) {
@@ -49,10 +50,10 @@ import java.util.function.Predicate;
  * }
  * }
  *
- * Routes: HEAD/GET {@code /[datasets/|spaces/]{repo}/resolve/{rev}/{path}} (206 for
- * {@code Range: bytes=N-}); GET {@code /api/{type}s/{repo}[/revision/{rev}]}; GET
- * {@code /api/{type}s/{repo}/tree/{rev}?recursive=true} paged by {@code Link}; GET
- * {@code /cdn/{sha256}} when this hub is another hub's LFS CDN ({@link #redirectLfsTo(FakeHub)}).
+ * Routes: HEAD/GET {@code /[datasets/|spaces/]{repo}/resolve/{rev}/{path}} (206 for {@code Range:
+ * bytes=N-}); GET {@code /api/{type}s/{repo}[/revision/{rev}]}; GET {@code
+ * /api/{type}s/{repo}/tree/{rev}?recursive=true} paged by {@code Link}; GET {@code /cdn/{sha256}}
+ * when this hub is another hub's LFS CDN ({@link #redirectLfsTo(FakeHub)}).
  */
 public final class FakeHub implements AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -82,7 +83,8 @@ public final class FakeHub implements AutoCloseable {
     /** A hub on {@code address} (for example 127.0.0.2, a second loopback host) at a free port. */
     public static FakeHub start(String address) {
         try {
-            HttpServer server = HttpServer.create(new InetSocketAddress(InetAddress.getByName(address), 0), 64);
+            HttpServer server =
+                    HttpServer.create(new InetSocketAddress(InetAddress.getByName(address), 0), 64);
             ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
             FakeHub hub = new FakeHub(server, executor);
             server.setExecutor(executor);
@@ -105,31 +107,43 @@ public final class FakeHub implements AutoCloseable {
         return repos.computeIfAbsent(key(type, id), k -> new Repo(type, id));
     }
 
-    /** Requests for {@code oldId} answer a relative 307 to {@code newId}'s URL, as the hub does for a renamed repo. */
+    /**
+     * Requests for {@code oldId} answer a relative 307 to {@code newId}'s URL, as the hub does for
+     * a renamed repo.
+     */
     public FakeHub rename(RepoType type, String oldId, String newId) {
         renamed.put(urlPrefix(type) + oldId + "/", urlPrefix(type) + newId + "/");
         return this;
     }
 
-    /** LFS files answer HEAD/GET with a 302 to {@code cdn}'s {@code /cdn/<sha256>}, with X-Linked-* headers. */
+    /**
+     * LFS files answer HEAD/GET with a 302 to {@code cdn}'s {@code /cdn/<sha256>}, with X-Linked-*
+     * headers.
+     */
     public FakeHub redirectLfsTo(FakeHub cdn) {
         this.lfsCdn = cdn;
         return this;
     }
 
-    /** Every request must carry {@code Authorization: Bearer <token>}; others get 401 RepoNotFound. */
+    /**
+     * Every request must carry {@code Authorization: Bearer <token>}; others get 401 RepoNotFound.
+     */
     public FakeHub requireToken(String token) {
         this.requiredToken = token;
         return this;
     }
 
-    /** Tree listings return at most {@code size} entries per page, with a {@code Link: rel="next"}. */
+    /**
+     * Tree listings return at most {@code size} entries per page, with a {@code Link: rel="next"}.
+     */
     public FakeHub treePageSize(int size) {
         this.treePageSize = size;
         return this;
     }
 
-    /** {@code /tree} answers 400, as a Nexus proxy does; clients must fall back to {@code siblings}. */
+    /**
+     * {@code /tree} answers 400, as a Nexus proxy does; clients must fall back to {@code siblings}.
+     */
     public FakeHub refuseTree(boolean refuse) {
         this.treeRefused = refuse;
         return this;
@@ -218,7 +232,8 @@ public final class FakeHub implements AutoCloseable {
     }
 
     /** A file of a commit: git blob id, and for LFS files the sha256. */
-    public record FileEntry(String path, Content content, boolean lfs, String sha256, String gitSha1) {
+    public record FileEntry(
+            String path, Content content, boolean lfs, String sha256, String gitSha1) {
         /** What HEAD's etag says: sha256 for LFS, git blob sha1 otherwise. */
         public String etag() {
             return lfs ? sha256 : gitSha1;
@@ -264,10 +279,15 @@ public final class FakeHub implements AutoCloseable {
             return this;
         }
 
-        /** Records a commit of the staged files (the previous commit's files plus changes) and points {@code ref} at it. */
+        /**
+         * Records a commit of the staged files (the previous commit's files plus changes) and
+         * points {@code ref} at it.
+         */
         public synchronized String commit(String ref) {
-            String sha = sha1Hex((id + "/" + counter.incrementAndGet() + "/" + staged.keySet())
-                    .getBytes(StandardCharsets.UTF_8));
+            String sha =
+                    sha1Hex(
+                            (id + "/" + counter.incrementAndGet() + "/" + staged.keySet())
+                                    .getBytes(StandardCharsets.UTF_8));
             commits.put(sha, Map.copyOf(staged));
             if (ref != null) {
                 refs.put(ref, sha);
@@ -312,9 +332,14 @@ public final class FakeHub implements AutoCloseable {
             String sha = HexFormat.of().formatHex(sha256.digest());
             String git = HexFormat.of().formatHex(sha1.digest());
             if (lfs) {
-                // For LFS files the tree's oid is the git sha1 of the pointer text (reference/hub.md 7.4).
-                String pointer = "version https://git-lfs.github.com/spec/v1\noid sha256:" + sha + "\nsize "
-                        + content.size() + "\n";
+                // For LFS files the tree's oid is the git sha1 of the pointer text
+                // (reference/hub.md 7.4).
+                String pointer =
+                        "version https://git-lfs.github.com/spec/v1\noid sha256:"
+                                + sha
+                                + "\nsize "
+                                + content.size()
+                                + "\n";
                 git = gitSha1(pointer.getBytes(StandardCharsets.UTF_8));
             }
             return new FileEntry(path, content, lfs, sha, git);
@@ -357,8 +382,15 @@ public final class FakeHub implements AutoCloseable {
      * matching requests ({@code -1}: forever). Only GET/HEAD bodies of files are affected by cut,
      * slow and corrupt faults.
      */
-    public record Fault(Kind kind, String pathPart, String method, int value, AtomicInteger remaining) {
-        public enum Kind { STATUS, CUT, SLOW, CORRUPT, STALL }
+    public record Fault(
+            Kind kind, String pathPart, String method, int value, AtomicInteger remaining) {
+        public enum Kind {
+            STATUS,
+            CUT,
+            SLOW,
+            CORRUPT,
+            STALL
+        }
 
         /** Answer {@code status} (for example 500, 503, 429). */
         public static Fault status(String pathPart, int status, int times) {
@@ -375,7 +407,10 @@ public final class FakeHub implements AutoCloseable {
             return new Fault(Kind.SLOW, pathPart, "GET", bytesPerSecond, new AtomicInteger(times));
         }
 
-        /** Send {@code bytes} bytes of the body, then nothing more for a minute (the client must time out). */
+        /**
+         * Send {@code bytes} bytes of the body, then nothing more for a minute (the client must
+         * time out).
+         */
         public static Fault stall(String pathPart, int bytes, int times) {
             return new Fault(Kind.STALL, pathPart, "GET", bytes, new AtomicInteger(times));
         }
@@ -417,7 +452,9 @@ public final class FakeHub implements AutoCloseable {
             String path = exchange.getRequestURI().getRawPath();
             String query = exchange.getRequestURI().getRawQuery();
             Map<String, String> headers = new LinkedHashMap<>();
-            exchange.getRequestHeaders().forEach((k, v) -> headers.put(k.toLowerCase(Locale.ROOT), String.join(",", v)));
+            exchange.getRequestHeaders()
+                    .forEach(
+                            (k, v) -> headers.put(k.toLowerCase(Locale.ROOT), String.join(",", v)));
             requests.add(new Request(method, path, query, Map.copyOf(headers)));
             exchange.getRequestBody().readAllBytes();
 
@@ -437,14 +474,19 @@ public final class FakeHub implements AutoCloseable {
             }
             for (Map.Entry<String, String> r : renamed.entrySet()) {
                 if (path.startsWith("/" + r.getKey())) {
-                    exchange.getResponseHeaders().set("Location", "/" + r.getValue() + path.substring(r.getKey().length() + 1));
+                    exchange.getResponseHeaders()
+                            .set(
+                                    "Location",
+                                    "/" + r.getValue() + path.substring(r.getKey().length() + 1));
                     exchange.sendResponseHeaders(307, -1);
                     return;
                 }
             }
-            if (requiredToken != null && !("Bearer " + requiredToken).equals(headers.get("authorization"))) {
+            if (requiredToken != null
+                    && !("Bearer " + requiredToken).equals(headers.get("authorization"))) {
                 exchange.getResponseHeaders().set("X-Error-Code", "RepoNotFound");
-                exchange.getResponseHeaders().set("X-Error-Message", "Invalid username or password.");
+                exchange.getResponseHeaders()
+                        .set("X-Error-Message", "Invalid username or password.");
                 send(exchange, 401, "unauthorized\n");
                 return;
             }
@@ -467,10 +509,14 @@ public final class FakeHub implements AutoCloseable {
         }
         RepoType type = RepoType.parse(path.substring(0, slash));
         String rest = path.substring(slash + 1);
-        String kind = rest.contains("/tree/") ? "tree" : rest.contains("/revision/") ? "revision" : "info";
+        String kind =
+                rest.contains("/tree/")
+                        ? "tree"
+                        : rest.contains("/revision/") ? "revision" : "info";
         int cut = kind.equals("info") ? rest.length() : rest.indexOf("/" + kind + "/");
         String id = rest.substring(0, cut);
-        String revision = kind.equals("info") ? "main" : decode(rest.substring(cut + kind.length() + 2));
+        String revision =
+                kind.equals("info") ? "main" : decode(rest.substring(cut + kind.length() + 2));
         Repo repo = repos.get(key(type, id));
         String commit = checkRepoAndRevision(exchange, repo, revision);
         if (commit == null) {
@@ -494,8 +540,14 @@ public final class FakeHub implements AutoCloseable {
         sendJson(exchange, info, null);
     }
 
-    private void tree(HttpExchange exchange, RepoType type, String id, String revision, Map<String, FileEntry> files,
-            String query) throws IOException {
+    private void tree(
+            HttpExchange exchange,
+            RepoType type,
+            String id,
+            String revision,
+            Map<String, FileEntry> files,
+            String query)
+            throws IOException {
         int start = 0;
         if (query != null) {
             for (String part : query.split("&")) {
@@ -504,8 +556,10 @@ public final class FakeHub implements AutoCloseable {
                 }
             }
         }
-        List<FileEntry> sorted = files.values().stream()
-                .sorted(java.util.Comparator.comparing(FileEntry::path)).toList();
+        List<FileEntry> sorted =
+                files.values().stream()
+                        .sorted(java.util.Comparator.comparing(FileEntry::path))
+                        .toList();
         ArrayNode page = JSON.createArrayNode();
         int end = Math.min(sorted.size(), start + treePageSize);
         for (FileEntry f : sorted.subList(start, end)) {
@@ -523,14 +577,28 @@ public final class FakeHub implements AutoCloseable {
         }
         String next = null;
         if (end < sorted.size()) {
-            next = "<" + endpoint() + "/api/" + type.id() + "s/" + id + "/tree/" + encode(revision)
-                    + "?recursive=true&expand=false&cursor=" + end + ">; rel=\"next\"";
+            next =
+                    "<"
+                            + endpoint()
+                            + "/api/"
+                            + type.id()
+                            + "s/"
+                            + id
+                            + "/tree/"
+                            + encode(revision)
+                            + "?recursive=true&expand=false&cursor="
+                            + end
+                            + ">; rel=\"next\"";
         }
         sendJson(exchange, page, next);
     }
 
-    /** Answers the hub's error for a missing or gated repo or an unknown revision; else returns the commit. */
-    private static String checkRepoAndRevision(HttpExchange exchange, Repo repo, String revision) throws IOException {
+    /**
+     * Answers the hub's error for a missing or gated repo or an unknown revision; else returns the
+     * commit.
+     */
+    private static String checkRepoAndRevision(HttpExchange exchange, Repo repo, String revision)
+            throws IOException {
         if (repo == null) {
             errorCode(exchange, 404, "RepoNotFound", null, "Repository not found");
             return null;
@@ -547,8 +615,12 @@ public final class FakeHub implements AutoCloseable {
     }
 
     private static long pointerSize(FileEntry f) {
-        return ("version https://git-lfs.github.com/spec/v1\noid sha256:" + f.sha256() + "\nsize "
-                + f.content().size() + "\n").length();
+        return ("version https://git-lfs.github.com/spec/v1\noid sha256:"
+                        + f.sha256()
+                        + "\nsize "
+                        + f.content().size()
+                        + "\n")
+                .length();
     }
 
     private void resolve(HttpExchange exchange, String path, String method) throws IOException {
@@ -577,7 +649,12 @@ public final class FakeHub implements AutoCloseable {
         }
         FileEntry entry = repo.commits.get(commit).get(file);
         if (entry == null) {
-            errorCode(exchange, 404, "EntryNotFound", commit, file + " does not exist on \"" + revision + "\"");
+            errorCode(
+                    exchange,
+                    404,
+                    "EntryNotFound",
+                    commit,
+                    file + " does not exist on \"" + revision + "\"");
             return;
         }
         Headers h = exchange.getResponseHeaders();
@@ -598,7 +675,8 @@ public final class FakeHub implements AutoCloseable {
         serveBody(exchange, entry.content(), h, path);
     }
 
-    private void serveBody(HttpExchange exchange, Content content, Headers h, String path) throws IOException {
+    private void serveBody(HttpExchange exchange, Content content, Headers h, String path)
+            throws IOException {
         String method = exchange.getRequestMethod();
         exchange.getResponseHeaders().putAll(h);
         long size = content.size();
@@ -618,7 +696,8 @@ public final class FakeHub implements AutoCloseable {
                 return;
             }
             status = 206;
-            exchange.getResponseHeaders().set("Content-Range", "bytes " + from + "-" + (size - 1) + "/" + size);
+            exchange.getResponseHeaders()
+                    .set("Content-Range", "bytes " + from + "-" + (size - 1) + "/" + size);
         }
         Fault cut = takeFault(method, path, Fault.Kind.CUT, Fault.Kind.STALL);
         Fault slow = takeFault(method, path, Fault.Kind.SLOW);
@@ -669,7 +748,8 @@ public final class FakeHub implements AutoCloseable {
         }
     }
 
-    private static void errorCode(HttpExchange exchange, int status, String code, String commit, String message)
+    private static void errorCode(
+            HttpExchange exchange, int status, String code, String commit, String message)
             throws IOException {
         exchange.getResponseHeaders().set("X-Error-Code", code);
         exchange.getResponseHeaders().set("X-Error-Message", message);
@@ -691,7 +771,8 @@ public final class FakeHub implements AutoCloseable {
         }
     }
 
-    private static void sendJson(HttpExchange exchange, Object json, String link) throws IOException {
+    private static void sendJson(HttpExchange exchange, Object json, String link)
+            throws IOException {
         exchange.getResponseHeaders().set("Content-Type", "application/json");
         if (link != null) {
             exchange.getResponseHeaders().set("Link", link);

@@ -1,6 +1,7 @@
 package dev.safeload.cache.testing;
 
 import dev.safeload.cache.RepoType;
+
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -9,9 +10,9 @@ import java.util.stream.Stream;
 
 /**
  * Serves folders as hub repos from a {@link FakeHub} until killed, for benchmarks and manual
- * checks: {@code FakeHubMain DATA_DIR ENDPOINT_FILE}. Each {@code DATA_DIR/<org>/<name>/} becomes the
- * model repo {@code org/name} at {@code main}; {@code .safetensors} files and files over 10 MB are
- * LFS files. The endpoint URL is written to {@code ENDPOINT_FILE} once everything is hashed.
+ * checks: {@code FakeHubMain DATA_DIR ENDPOINT_FILE}. Each {@code DATA_DIR/<org>/<name>/} becomes
+ * the model repo {@code org/name} at {@code main}; {@code .safetensors} files and files over 10 MB
+ * are LFS files. The endpoint URL is written to {@code ENDPOINT_FILE} once everything is hashed.
  */
 public final class FakeHubMain {
     private FakeHubMain() {}

@@ -3,10 +3,12 @@ package dev.safeload.cache.testing;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+
 import dev.safeload.cache.CacheReport;
 import dev.safeload.cache.CachedRepo;
 import dev.safeload.cache.CachedRevision;
 import dev.safeload.testing.PythonOracle;
+
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
@@ -15,12 +17,13 @@ import java.util.Map;
 
 /**
  * huggingface_hub's {@code scan_cache_dir} as an oracle: both scans reduced to one JSON shape
- * (repos by cache id with size, file count and revisions with size, file count and refs; the
- * total; the warnings) so a test compares them with one equality.
+ * (repos by cache id with size, file count and revisions with size, file count and refs; the total;
+ * the warnings) so a test compares them with one equality.
  */
 public final class HubScanOracle {
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final String SCRIPT = """
+    private static final String SCRIPT =
+            """
             import json, sys
             from huggingface_hub import scan_cache_dir
             info = scan_cache_dir(sys.argv[1])
@@ -38,7 +41,8 @@ public final class HubScanOracle {
 
     /** What huggingface_hub's scan reports for {@code root}, in the shared shape. */
     public static JsonNode reference(Path root) {
-        PythonOracle.Result result = PythonOracle.run(SCRIPT, List.of(root.toString()), Map.of(), 120).orThrow();
+        PythonOracle.Result result =
+                PythonOracle.run(SCRIPT, List.of(root.toString()), Map.of(), 120).orThrow();
         try {
             return JSON.readTree(result.stdout());
         } catch (IOException e) {
@@ -46,15 +50,23 @@ public final class HubScanOracle {
         }
     }
 
-    /** huggingface_hub's {@code delete_revisions(*commits).expected_freed_size} for {@code root}. */
+    /**
+     * huggingface_hub's {@code delete_revisions(*commits).expected_freed_size} for {@code root}.
+     */
     public static long expectedFreedSize(Path root, List<String> commits) {
         List<String> args = new java.util.ArrayList<>(List.of(root.toString()));
         args.addAll(commits);
-        PythonOracle.Result result = PythonOracle.run("""
-                import sys
-                from huggingface_hub import scan_cache_dir
-                print(scan_cache_dir(sys.argv[1]).delete_revisions(*sys.argv[2:]).expected_freed_size)
-                """, args, Map.of(), 120).orThrow();
+        PythonOracle.Result result =
+                PythonOracle.run(
+                                """
+                                import sys
+                                from huggingface_hub import scan_cache_dir
+                                print(scan_cache_dir(sys.argv[1]).delete_revisions(*sys.argv[2:]).expected_freed_size)
+                                """,
+                                args,
+                                Map.of(),
+                                120)
+                        .orThrow();
         return Long.parseLong(result.stdout().strip());
     }
 

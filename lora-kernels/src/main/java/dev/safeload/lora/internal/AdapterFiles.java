@@ -7,6 +7,7 @@ import dev.safeload.lora.LoraException;
 import dev.safeload.lora.Precision;
 import dev.safeload.safetensors.SafetensorsFile;
 import dev.safeload.safetensors.TensorInfo;
+
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -17,8 +18,8 @@ import java.util.Map;
 import java.util.stream.Stream;
 
 /**
- * Finds an adapter's files: a PEFT folder ({@code adapter_config.json} +
- * {@code adapter_model.safetensors}, lora.md 1.1), a folder with one other {@code .safetensors}
+ * Finds an adapter's files: a PEFT folder ({@code adapter_config.json} + {@code
+ * adapter_model.safetensors}, lora.md 1.1), a folder with one other {@code .safetensors}
  * (diffusers' {@code pytorch_lora_weights.safetensors}, a kohya file), or a {@code .safetensors}
  * file (with an {@code adapter_config.json} beside it when there is one).
  */
@@ -37,16 +38,22 @@ public final class AdapterFiles {
                 config = Files.readString(configPath, StandardCharsets.UTF_8);
             }
         } catch (IOException e) {
-            throw new LoraException(LoraError.Io, "cannot read " + configPath + ": " + e.getMessage(), e);
+            throw new LoraException(
+                    LoraError.Io, "cannot read " + configPath + ": " + e.getMessage(), e);
         }
         try (SafetensorsFile file = SafetensorsFile.open(weights)) {
             Map<String, AdapterTensor> tensors = new LinkedHashMap<>();
             for (TensorInfo t : file.tensors()) {
                 String dtype = t.dtype().formatName();
                 Precision.of(dtype, "adapter tensor " + t.name() + " in " + weights);
-                tensors.put(t.name(), new AdapterTensor(dtype, t.shape(), file.tensor(t.name()).toFloatArray()));
+                tensors.put(
+                        t.name(),
+                        new AdapterTensor(dtype, t.shape(), file.tensor(t.name()).toFloatArray()));
             }
-            return LoraAdapter.fromTensors(tensors, config, file.metadata() == null ? Map.of() : file.metadata(),
+            return LoraAdapter.fromTensors(
+                    tensors,
+                    config,
+                    file.metadata() == null ? Map.of() : file.metadata(),
                     path.toString());
         }
     }
@@ -64,7 +71,10 @@ public final class AdapterFiles {
         }
         List<Path> candidates;
         try (Stream<Path> s = Files.list(path)) {
-            candidates = s.filter(p -> p.getFileName().toString().endsWith(".safetensors")).sorted().toList();
+            candidates =
+                    s.filter(p -> p.getFileName().toString().endsWith(".safetensors"))
+                            .sorted()
+                            .toList();
         } catch (IOException e) {
             throw new LoraException(LoraError.Io, "cannot list " + path + ": " + e.getMessage(), e);
         }
@@ -72,12 +82,19 @@ public final class AdapterFiles {
             return candidates.getFirst();
         }
         if (candidates.isEmpty() && Files.isRegularFile(path.resolve("adapter_model.bin"))) {
-            throw LoraException.of(LoraError.UnsupportedFormat,
-                    "%s holds adapter_model.bin, a pickle; only safetensors adapters are read (re-save with safe_serialization=True)",
+            throw LoraException.of(
+                    LoraError.UnsupportedFormat,
+                    "%s holds adapter_model.bin, a pickle; only safetensors adapters are read"
+                            + " (re-save with safe_serialization=True)",
                     path);
         }
-        throw LoraException.of(LoraError.InvalidAdapter, "%s holds %s; expected %s or exactly one .safetensors file", path,
-                candidates.isEmpty() ? "no .safetensors file" : candidates.stream().map(p -> p.getFileName().toString()).toList(),
+        throw LoraException.of(
+                LoraError.InvalidAdapter,
+                "%s holds %s; expected %s or exactly one .safetensors file",
+                path,
+                candidates.isEmpty()
+                        ? "no .safetensors file"
+                        : candidates.stream().map(p -> p.getFileName().toString()).toList(),
                 WEIGHTS);
     }
 }

@@ -5,6 +5,7 @@ import dev.safeload.lora.HostActivations;
 import dev.safeload.lora.Precision;
 import dev.safeload.lora.Segment;
 import dev.safeload.lora.WeightSpec;
+
 import java.util.Collection;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
@@ -14,13 +15,20 @@ import java.util.concurrent.ExecutorService;
  * ({@code t = A·x}) and expanded into its y row ({@code y += s·Bᵀ·t}), rounding y once.
  */
 public final class CpuAdapterPool extends LruAdapterPool<CpuAdapterPool.Module> {
-    /** A resident module: A's rows (k × in) and Bᵀ's rows (k × out), each its own array (see CpuKernels.rowsOf). */
+    /**
+     * A resident module: A's rows (k × in) and Bᵀ's rows (k × out), each its own array (see
+     * CpuKernels.rowsOf).
+     */
     record Module(ServingFactors f, float[][] a, float[][] bt) {}
 
     private final ExecutorService threads;
     private final int parallelism;
 
-    public CpuAdapterPool(Collection<WeightSpec> base, long capacityBytes, ExecutorService threads, int parallelism) {
+    public CpuAdapterPool(
+            Collection<WeightSpec> base,
+            long capacityBytes,
+            ExecutorService threads,
+            int parallelism) {
         super(base, capacityBytes);
         this.threads = threads;
         this.parallelism = parallelism;
@@ -33,7 +41,10 @@ public final class CpuAdapterPool extends LruAdapterPool<CpuAdapterPool.Module> 
 
     @Override
     protected Module upload(ServingFactors f) {
-        return new Module(f, CpuKernels.rowsOf(f.a(), f.k(), f.in()), CpuKernels.rowsOf(f.bt(), f.k(), f.out()));
+        return new Module(
+                f,
+                CpuKernels.rowsOf(f.a(), f.k(), f.in()),
+                CpuKernels.rowsOf(f.bt(), f.k(), f.out()));
     }
 
     @Override
@@ -47,7 +58,8 @@ public final class CpuAdapterPool extends LruAdapterPool<CpuAdapterPool.Module> 
     }
 
     @Override
-    protected void applyChecked(Activations x, Activations y, List<Segment> segments, List<Module> modules) {
+    protected void applyChecked(
+            Activations x, Activations y, List<Segment> segments, List<Module> modules) {
         HostActivations hx = host(x);
         HostActivations hy = host(y);
         // One parallel pass over every adapted row, whatever its segment: 64 one-token segments
@@ -61,16 +73,21 @@ public final class CpuAdapterPool extends LruAdapterPool<CpuAdapterPool.Module> 
                 rowScale[row] = seg.scale();
             }
         }
-        CpuKernels.forEachBlock(x.rows(), parallelism, threads, (from, to) -> {
-            for (int row = from; row < to; row++) {
-                if (rowModule[row] != null) {
-                    applyRows(hx, hy, rowModule[row], rowScale[row], row, row + 1);
-                }
-            }
-        });
+        CpuKernels.forEachBlock(
+                x.rows(),
+                parallelism,
+                threads,
+                (from, to) -> {
+                    for (int row = from; row < to; row++) {
+                        if (rowModule[row] != null) {
+                            applyRows(hx, hy, rowModule[row], rowScale[row], row, row + 1);
+                        }
+                    }
+                });
     }
 
-    private static void applyRows(HostActivations x, HostActivations y, Module m, float scale, int from, int to) {
+    private static void applyRows(
+            HostActivations x, HostActivations y, Module m, float scale, int from, int to) {
         ServingFactors f = m.f();
         Precision p = x.precision();
         float[] xRow = new float[f.in()];
@@ -93,6 +110,7 @@ public final class CpuAdapterPool extends LruAdapterPool<CpuAdapterPool.Module> 
         if (a instanceof HostActivations h) {
             return h;
         }
-        throw new IllegalArgumentException("the CPU backend needs HostActivations, got " + a.getClass().getName());
+        throw new IllegalArgumentException(
+                "the CPU backend needs HostActivations, got " + a.getClass().getName());
     }
 }

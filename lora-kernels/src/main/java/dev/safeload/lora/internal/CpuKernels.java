@@ -4,6 +4,7 @@ import dev.safeload.lora.LoraError;
 import dev.safeload.lora.LoraException;
 import dev.safeload.lora.MergeTarget;
 import dev.safeload.lora.Precision;
+
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.List;
@@ -21,7 +22,8 @@ public final class CpuKernels {
     private CpuKernels() {}
 
     /** {@code W += sign · Σ steps} in place (DoRA only with sign = +1). */
-    public static void merge(MemorySegment w, MergeTarget t, float sign, ExecutorService threads, int parallelism) {
+    public static void merge(
+            MemorySegment w, MergeTarget t, float sign, ExecutorService threads, int parallelism) {
         if (t.hasDora()) {
             mergeDense(w, t, threads, parallelism);
             return;
@@ -29,18 +31,23 @@ public final class CpuKernels {
         int rows = t.rows();
         int cols = t.cols();
         Precision p = t.precision();
-        List<float[][]> rights = t.steps().stream().map(s -> rowsOf(s.right(), s.k(), cols)).toList();
-        forEachBlock(rows, parallelism, threads, (from, to) -> {
-            float[] acc = new float[cols];
-            for (int r = from; r < to; r++) {
-                long index = (long) r * cols;
-                Numerics.load(w, p, index, acc, 0, cols);
-                for (int s = 0; s < rights.size(); s++) {
-                    addRow(acc, t.steps().get(s), rights.get(s), r, sign);
-                }
-                Numerics.store(acc, 0, w, p, index, cols);
-            }
-        });
+        List<float[][]> rights =
+                t.steps().stream().map(s -> rowsOf(s.right(), s.k(), cols)).toList();
+        forEachBlock(
+                rows,
+                parallelism,
+                threads,
+                (from, to) -> {
+                    float[] acc = new float[cols];
+                    for (int r = from; r < to; r++) {
+                        long index = (long) r * cols;
+                        Numerics.load(w, p, index, acc, 0, cols);
+                        for (int s = 0; s < rights.size(); s++) {
+                            addRow(acc, t.steps().get(s), rights.get(s), r, sign);
+                        }
+                        Numerics.store(acc, 0, w, p, index, cols);
+                    }
+                });
     }
 
     /**
@@ -48,11 +55,12 @@ public final class CpuKernels {
      * applied, and it is rounded once at the end.
      *
      * <p>A DoRA step after other steps follows peft's merge of several adapters (lora/variants.py
-     * DoraLinearVariant.merge_unsafe under layer.py {@code _unmerged_base_weight}): its norms are those
-     * of the weight before this merge plus its own delta, as its forward pass sees them, and its
-     * magnitude / norm scales the weight so far plus that delta.
+     * DoraLinearVariant.merge_unsafe under layer.py {@code _unmerged_base_weight}): its norms are
+     * those of the weight before this merge plus its own delta, as its forward pass sees them, and
+     * its magnitude / norm scales the weight so far plus that delta.
      */
-    private static void mergeDense(MemorySegment w, MergeTarget t, ExecutorService threads, int parallelism) {
+    private static void mergeDense(
+            MemorySegment w, MergeTarget t, ExecutorService threads, int parallelism) {
         int rows = t.rows();
         int cols = t.cols();
         float[] full = new float[Math.toIntExact(t.elementCount())];
@@ -77,23 +85,38 @@ public final class CpuKernels {
     }
 
     /** {@code full += left · right} of one step. */
-    private static void add(float[] full, MergeTarget.Step step, float[][] right, int rows, int cols, ExecutorService threads,
+    private static void add(
+            float[] full,
+            MergeTarget.Step step,
+            float[][] right,
+            int rows,
+            int cols,
+            ExecutorService threads,
             int parallelism) {
-        forEachBlock(rows, parallelism, threads, (from, to) -> {
-            float[] acc = new float[cols];
-            for (int r = from; r < to; r++) {
-                System.arraycopy(full, r * cols, acc, 0, cols);
-                addRow(acc, step, right, r, 1f);
-                System.arraycopy(acc, 0, full, r * cols, cols);
-            }
-        });
+        forEachBlock(
+                rows,
+                parallelism,
+                threads,
+                (from, to) -> {
+                    float[] acc = new float[cols];
+                    for (int r = from; r < to; r++) {
+                        System.arraycopy(full, r * cols, acc, 0, cols);
+                        addRow(acc, step, right, r, 1f);
+                        System.arraycopy(acc, 0, full, r * cols, cols);
+                    }
+                });
     }
 
     /**
-     * {@code W[o] *= m[o] / ‖N[o]‖₂} per output o, N the weight the norms are taken of (PEFT dora.py
-     * get_weight_norm; norms in fp64).
+     * {@code W[o] *= m[o] / ‖N[o]‖₂} per output o, N the weight the norms are taken of (PEFT
+     * dora.py get_weight_norm; norms in fp64).
      */
-    private static void rescaleOutputs(float[] full, float[] normed, int rows, int cols, boolean outputsAreRows,
+    private static void rescaleOutputs(
+            float[] full,
+            float[] normed,
+            int rows,
+            int cols,
+            boolean outputsAreRows,
             float[] magnitude) {
         if (outputsAreRows) {
             for (int r = 0; r < rows; r++) {
@@ -127,7 +150,8 @@ public final class CpuKernels {
         }
     }
 
-    private static void addRow(float[] acc, MergeTarget.Step step, float[][] right, int row, float sign) {
+    private static void addRow(
+            float[] acc, MergeTarget.Step step, float[][] right, int row, float sign) {
         float[] left = step.left();
         int k = step.k();
         int base = row * k;
@@ -135,8 +159,16 @@ public final class CpuKernels {
         // Four rank components per pass: one load and store of acc per four FMAs, the loop that
         // keeps the merge near memory speed instead of L1-store bound.
         for (; j + 4 <= k; j += 4) {
-            axpy4(acc, right[j], right[j + 1], right[j + 2], right[j + 3], sign * left[base + j], sign * left[base + j + 1],
-                    sign * left[base + j + 2], sign * left[base + j + 3]);
+            axpy4(
+                    acc,
+                    right[j],
+                    right[j + 1],
+                    right[j + 2],
+                    right[j + 3],
+                    sign * left[base + j],
+                    sign * left[base + j + 1],
+                    sign * left[base + j + 2],
+                    sign * left[base + j + 3]);
         }
         for (; j < k; j++) {
             axpy(acc, right[j], sign * left[base + j]);
@@ -144,7 +176,16 @@ public final class CpuKernels {
     }
 
     /** {@code acc[i] += a·x[i] + b·y[i] + c·z[i] + d·w[i]}. */
-    static void axpy4(float[] acc, float[] x, float[] y, float[] z, float[] w, float a, float b, float c, float d) {
+    static void axpy4(
+            float[] acc,
+            float[] x,
+            float[] y,
+            float[] z,
+            float[] w,
+            float a,
+            float b,
+            float c,
+            float d) {
         int n = acc.length;
         for (int i = 0; i < n; i++) {
             acc[i] += a * x[i] + b * y[i] + c * z[i] + d * w[i];
@@ -172,7 +213,9 @@ public final class CpuKernels {
         }
     }
 
-    /** Dot product of two equally long arrays, eight partial sums so the JIT can keep them in lanes. */
+    /**
+     * Dot product of two equally long arrays, eight partial sums so the JIT can keep them in lanes.
+     */
     static float dot(float[] x, float[] y) {
         float s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, s7 = 0;
         int n = x.length;
@@ -200,8 +243,11 @@ public final class CpuKernels {
         void run(int from, int to);
     }
 
-    /** Runs {@code block} over {@code [0, rows)} split into about 4 blocks per thread, and waits. */
-    public static void forEachBlock(int rows, int parallelism, ExecutorService threads, RowBlock block) {
+    /**
+     * Runs {@code block} over {@code [0, rows)} split into about 4 blocks per thread, and waits.
+     */
+    public static void forEachBlock(
+            int rows, int parallelism, ExecutorService threads, RowBlock block) {
         int blocks = Math.max(1, Math.min(rows, parallelism * 4));
         if (blocks == 1 || parallelism == 1) {
             block.run(0, rows);
@@ -226,7 +272,8 @@ public final class CpuKernels {
             if (e.getCause() instanceof RuntimeException re) {
                 throw re;
             }
-            throw new LoraException(LoraError.BackendFailure, "CPU worker failed: " + e.getCause(), e.getCause());
+            throw new LoraException(
+                    LoraError.BackendFailure, "CPU worker failed: " + e.getCause(), e.getCause());
         }
     }
 }

@@ -3,14 +3,15 @@ package dev.safeload.lora.internal;
 import dev.safeload.lora.LayerKind;
 import dev.safeload.lora.LoraModule;
 import dev.safeload.lora.WeightSpec;
+
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
 /**
- * Whether each PEFT linear module's base weight is stored (out, in) like {@code nn.Linear} or
- * (in, out) like transformers' {@code Conv1D}.
+ * Whether each PEFT linear module's base weight is stored (out, in) like {@code nn.Linear} or (in,
+ * out) like transformers' {@code Conv1D}.
  *
  * <p>peft does not apply a saved {@code fan_in_fan_out} as written: when it wraps a layer it forces
  * the flag by layer type (lora/layer.py {@code dispatch_default}: false for {@code nn.Linear}, true
@@ -24,7 +25,9 @@ import java.util.Map;
 public final class LinearLayout {
     private LinearLayout() {}
 
-    /** {@code modules} with their layout fitted to {@code weights} (same order); others unchanged. */
+    /**
+     * {@code modules} with their layout fitted to {@code weights} (same order); others unchanged.
+     */
     public static List<LoraModule> fit(List<LoraModule> modules, List<WeightSpec> weights) {
         Map<String, Boolean> byLeaf = new HashMap<>();
         Boolean[] decided = new Boolean[modules.size()];
@@ -32,13 +35,17 @@ public final class LinearLayout {
             decided[i] = fromShape(modules.get(i), weights.get(i));
             if (decided[i] != null) {
                 // a leaf name seen with both layouts gives no evidence: mark it with null
-                byLeaf.merge(leaf(modules.get(i).name()), decided[i], (a, b) -> a.equals(b) ? a : null);
+                byLeaf.merge(
+                        leaf(modules.get(i).name()), decided[i], (a, b) -> a.equals(b) ? a : null);
             }
         }
         List<LoraModule> out = new ArrayList<>(modules.size());
         for (int i = 0; i < modules.size(); i++) {
             LoraModule m = modules.get(i);
-            Boolean transposed = decided[i] != null ? decided[i] : m.kind() == LayerKind.LINEAR ? byLeaf.get(leaf(m.name())) : null;
+            Boolean transposed =
+                    decided[i] != null
+                            ? decided[i]
+                            : m.kind() == LayerKind.LINEAR ? byLeaf.get(leaf(m.name())) : null;
             out.add(transposed == null ? m : m.withTransposed(transposed));
         }
         return out;

@@ -8,6 +8,7 @@ import dev.safeload.lora.LoraError;
 import dev.safeload.lora.LoraException;
 import dev.safeload.lora.Segment;
 import dev.safeload.lora.WeightSpec;
+
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Comparator;
@@ -26,7 +27,8 @@ public abstract class LruAdapterPool<M> implements AdapterPool {
 
     private final List<WeightSpec> base;
     private final long capacityBytes;
-    private final LinkedHashMap<String, Resident<M>> resident = new LinkedHashMap<>(16, 0.75f, true);
+    private final LinkedHashMap<String, Resident<M>> resident =
+            new LinkedHashMap<>(16, 0.75f, true);
     private long usedBytes;
     private boolean closed;
 
@@ -47,8 +49,12 @@ public abstract class LruAdapterPool<M> implements AdapterPool {
     /** Frees one module (after any queued work that reads it). */
     protected abstract void free(M module);
 
-    /** Adds the deltas; segments are checked, each paired with its resident module (null: not adapted). */
-    protected abstract void applyChecked(Activations x, Activations y, List<Segment> segments, List<M> modules);
+    /**
+     * Adds the deltas; segments are checked, each paired with its resident module (null: not
+     * adapted).
+     */
+    protected abstract void applyChecked(
+            Activations x, Activations y, List<Segment> segments, List<M> modules);
 
     @Override
     public final void load(String id, LoraAdapter adapter) {
@@ -57,12 +63,19 @@ public abstract class LruAdapterPool<M> implements AdapterPool {
         Map<String, ServingFactors> factors = ServingFactors.of(base, adapter);
         long bytes = factors.values().stream().mapToLong(this::bytesOf).sum();
         if (bytes > capacityBytes) {
-            throw LoraException.of(LoraError.AdapterNotLoaded,
-                    "adapter %s needs %d bytes, more than the pool's whole capacity of %d bytes", id, bytes, capacityBytes);
+            throw LoraException.of(
+                    LoraError.AdapterNotLoaded,
+                    "adapter %s needs %d bytes, more than the pool's whole capacity of %d bytes",
+                    id,
+                    bytes,
+                    capacityBytes);
         }
         unload(id);
         while (usedBytes + bytes > capacityBytes) {
-            unload(resident.keySet().iterator().next()); // access order: first = least recently used
+            unload(
+                    resident.keySet()
+                            .iterator()
+                            .next()); // access order: first = least recently used
         }
         Map<String, M> modules = new LinkedHashMap<>();
         try {
@@ -112,18 +125,28 @@ public abstract class LruAdapterPool<M> implements AdapterPool {
     }
 
     @Override
-    public final void apply(String weightName, Activations x, Activations y, List<Segment> segments) {
+    public final void apply(
+            String weightName, Activations x, Activations y, List<Segment> segments) {
         checkOpen();
         if (x.rows() != y.rows() || x.precision() != y.precision()) {
-            throw new IllegalArgumentException("x is " + x.rows() + " rows of " + x.precision() + ", y is " + y.rows()
-                    + " rows of " + y.precision() + "; they must match");
+            throw new IllegalArgumentException(
+                    "x is "
+                            + x.rows()
+                            + " rows of "
+                            + x.precision()
+                            + ", y is "
+                            + y.rows()
+                            + " rows of "
+                            + y.precision()
+                            + "; they must match");
         }
         List<Segment> sorted = new ArrayList<>(segments);
         sorted.sort(Comparator.comparingInt(Segment::firstRow));
         int end = 0;
         for (Segment s : sorted) {
             if (s.firstRow() < end || s.endRow() > x.rows()) {
-                throw new IllegalArgumentException("segment " + s + " overlaps another or runs past row " + x.rows());
+                throw new IllegalArgumentException(
+                        "segment " + s + " overlaps another or runs past row " + x.rows());
             }
             end = s.endRow();
         }
@@ -131,8 +154,11 @@ public abstract class LruAdapterPool<M> implements AdapterPool {
         for (Segment s : segments) {
             Resident<M> r = resident.get(s.adapterId()); // get() marks it recently used
             if (r == null) {
-                throw LoraException.of(LoraError.AdapterNotLoaded, "adapter %s is not loaded (loaded: %s)",
-                        s.adapterId(), resident.keySet());
+                throw LoraException.of(
+                        LoraError.AdapterNotLoaded,
+                        "adapter %s is not loaded (loaded: %s)",
+                        s.adapterId(),
+                        resident.keySet());
             }
             M module = r.modules().get(weightName);
             if (module != null) {
@@ -147,11 +173,19 @@ public abstract class LruAdapterPool<M> implements AdapterPool {
     protected abstract void checkShape(String weightName, M module, Activations x, Activations y);
 
     /** Throws the shape error all backends report. */
-    protected static void shapeMismatch(String weightName, int in, int out, Activations x, Activations y) {
+    protected static void shapeMismatch(
+            String weightName, int in, int out, Activations x, Activations y) {
         if (x.cols() != in || y.cols() != out) {
-            throw LoraException.of(LoraError.ShapeMismatch,
-                    "%s: adapter expects x with %d columns and y with %d, got x %dx%d and y %dx%d", weightName, in, out,
-                    x.rows(), x.cols(), y.rows(), y.cols());
+            throw LoraException.of(
+                    LoraError.ShapeMismatch,
+                    "%s: adapter expects x with %d columns and y with %d, got x %dx%d and y %dx%d",
+                    weightName,
+                    in,
+                    out,
+                    x.rows(),
+                    x.cols(),
+                    y.rows(),
+                    y.cols());
         }
     }
 

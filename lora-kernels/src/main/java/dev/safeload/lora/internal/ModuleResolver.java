@@ -5,6 +5,7 @@ import dev.safeload.lora.LoraError;
 import dev.safeload.lora.LoraException;
 import dev.safeload.lora.LoraModule;
 import dev.safeload.lora.WeightSpec;
+
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
@@ -18,30 +19,36 @@ import java.util.Set;
  * Finds the base weight an adapter module targets, from the base model's own tensor names.
  *
  * <p>PEFT names are module paths: {@code <module>.weight} is tried first; otherwise a base module
- * whose path and the adapter's differ only by leading components (GPT-2 files lack the
- * {@code transformer.} of the model class, diffusers adds {@code unet.}) is accepted when it is
- * the only one. An {@code lm_head} absent from a base with tied embeddings is its input embedding.
+ * whose path and the adapter's differ only by leading components (GPT-2 files lack the {@code
+ * transformer.} of the model class, diffusers adds {@code unet.}) is accepted when it is the only
+ * one. An {@code lm_head} absent from a base with tied embeddings is its input embedding.
  *
- * <p>kohya names replace every {@code .} with {@code _}, which cannot be undone by parsing
- * (module names contain {@code _}; lora.md 2.1). So the map goes the other way: every base module
- * path, and every dotted suffix of it (a full SD checkpoint prefixes the UNet with
- * {@code model.diffusion_model.}), is converted to kohya form, and the adapter's name minus its
- * {@code lora_unet_}/{@code lora_te1_}... prefix is looked up. Two base modules with the same
- * kohya form are reported, not guessed between.
+ * <p>kohya names replace every {@code .} with {@code _}, which cannot be undone by parsing (module
+ * names contain {@code _}; lora.md 2.1). So the map goes the other way: every base module path, and
+ * every dotted suffix of it (a full SD checkpoint prefixes the UNet with {@code
+ * model.diffusion_model.}), is converted to kohya form, and the adapter's name minus its {@code
+ * lora_unet_}/{@code lora_te1_}... prefix is looked up. Two base modules with the same kohya form
+ * are reported, not guessed between.
  */
 public final class ModuleResolver {
     private final Map<String, WeightSpec> byName = new LinkedHashMap<>();
     private final List<String> modulePaths = new ArrayList<>();
-    /** Input embeddings in transformers models: Llama/Mistral/Qwen/Gemma, GPT-2, BERT/BLOOM/Falcon, GPT-NeoX, T5. */
-    private static final Set<String> TIED_EMBEDDING_NAMES = Set.of("embed_tokens", "wte", "word_embeddings", "embed_in",
-            "shared");
+
+    /**
+     * Input embeddings in transformers models: Llama/Mistral/Qwen/Gemma, GPT-2, BERT/BLOOM/Falcon,
+     * GPT-NeoX, T5.
+     */
+    private static final Set<String> TIED_EMBEDDING_NAMES =
+            Set.of("embed_tokens", "wte", "word_embeddings", "embed_in", "shared");
+
     private Map<String, Set<String>> kohyaNames;
 
     public ModuleResolver(Collection<WeightSpec> base) {
         for (WeightSpec spec : base) {
             byName.put(spec.name(), spec);
             if (spec.name().endsWith(".weight")) {
-                modulePaths.add(spec.name().substring(0, spec.name().length() - ".weight".length()));
+                modulePaths.add(
+                        spec.name().substring(0, spec.name().length() - ".weight".length()));
             }
         }
     }
@@ -53,7 +60,10 @@ public final class ModuleResolver {
 
     /** The base weight of {@code module}; {@code adapter} names the adapter in errors. */
     public WeightSpec weightOf(LoraModule module, AdapterFormat format, String adapter) {
-        String path = format == AdapterFormat.KOHYA ? kohyaModule(module.name(), adapter) : peftModule(module.name(), adapter);
+        String path =
+                format == AdapterFormat.KOHYA
+                        ? kohyaModule(module.name(), adapter)
+                        : peftModule(module.name(), adapter);
         return byName.get(path + ".weight");
     }
 
@@ -101,7 +111,9 @@ public final class ModuleResolver {
             for (String path : modulePaths) {
                 String suffix = path;
                 while (true) {
-                    kohyaNames.computeIfAbsent(suffix.replace('.', '_'), k -> new LinkedHashSet<>()).add(path);
+                    kohyaNames
+                            .computeIfAbsent(suffix.replace('.', '_'), k -> new LinkedHashSet<>())
+                            .add(path);
                     int dot = suffix.indexOf('.');
                     if (dot < 0) {
                         break;
@@ -119,12 +131,19 @@ public final class ModuleResolver {
             return candidates.getFirst();
         }
         if (candidates.isEmpty()) {
-            throw LoraException.of(LoraError.MissingModule,
-                    "%s: module %s has no weight in the base model (%d weights looked at)", adapter, name,
+            throw LoraException.of(
+                    LoraError.MissingModule,
+                    "%s: module %s has no weight in the base model (%d weights looked at)",
+                    adapter,
+                    name,
                     modulePaths.size());
         }
-        throw LoraException.of(LoraError.MissingModule,
-                "%s: module %s matches several base modules %s; pass a base file holding only the component it adapts",
-                adapter, name, candidates);
+        throw LoraException.of(
+                LoraError.MissingModule,
+                "%s: module %s matches several base modules %s; pass a base file holding only the"
+                        + " component it adapts",
+                adapter,
+                name,
+                candidates);
     }
 }

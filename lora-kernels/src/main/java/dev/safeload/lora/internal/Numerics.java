@@ -1,18 +1,22 @@
 package dev.safeload.lora.internal;
 
 import dev.safeload.lora.Precision;
+
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 
 /**
- * Element conversions (safetensors data is little-endian) between the storage precisions and fp32, the only place where rounding
- * happens. F16 uses the JDK's IEEE binary16 conversions (round to nearest even); BF16 keeps the
- * top 16 bits of an fp32 with round to nearest even, NaN kept quiet, as torch does.
+ * Element conversions (safetensors data is little-endian) between the storage precisions and fp32,
+ * the only place where rounding happens. F16 uses the JDK's IEEE binary16 conversions (round to
+ * nearest even); BF16 keeps the top 16 bits of an fp32 with round to nearest even, NaN kept quiet,
+ * as torch does.
  */
 public final class Numerics {
-    private static final ValueLayout.OfShort SHORT = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
-    private static final ValueLayout.OfFloat FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfShort SHORT =
+            ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfFloat FLOAT =
+            ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ThreadLocal<short[]> SCRATCH = ThreadLocal.withInitial(() -> new short[0]);
 
     private Numerics() {}
@@ -39,8 +43,12 @@ public final class Numerics {
         };
     }
 
-    /** Reads {@code n} elements of precision {@code p} starting at element {@code index} into {@code dst}. */
-    public static void load(MemorySegment src, Precision p, long index, float[] dst, int dstOffset, int n) {
+    /**
+     * Reads {@code n} elements of precision {@code p} starting at element {@code index} into {@code
+     * dst}.
+     */
+    public static void load(
+            MemorySegment src, Precision p, long index, float[] dst, int dstOffset, int n) {
         if (p == Precision.F32) {
             MemorySegment.copy(src, FLOAT, index * 4, dst, dstOffset, n);
             return;
@@ -59,7 +67,8 @@ public final class Numerics {
     }
 
     /** Rounds {@code n} fp32 values once to {@code p} and writes them at element {@code index}. */
-    public static void store(float[] src, int srcOffset, MemorySegment dst, Precision p, long index, int n) {
+    public static void store(
+            float[] src, int srcOffset, MemorySegment dst, Precision p, long index, int n) {
         if (p == Precision.F32) {
             MemorySegment.copy(src, srcOffset, dst, FLOAT, index * 4, n);
             return;

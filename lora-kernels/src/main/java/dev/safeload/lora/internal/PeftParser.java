@@ -8,6 +8,7 @@ import dev.safeload.lora.LoraError;
 import dev.safeload.lora.LoraException;
 import dev.safeload.lora.LoraModule;
 import dev.safeload.lora.PeftConfig;
+
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -17,26 +18,28 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Reads PEFT's key layout (lora.md 1.3): {@code base_model.model.<module>.lora_A.weight},
- * {@code lora_B.weight}, {@code lora_B.bias}, {@code lora_embedding_A/B} and
- * {@code lora_magnitude_vector} (no {@code .weight}), optionally with the adapter-name segment PEFT
- * uses in memory ({@code lora_A.default.weight}); any other {@code .weight}/{@code .bias} is a whole
- * tensor saved through {@code modules_to_save}, {@code bias} or embedding targets (under the wrapper's
- * {@code base_layer}: they replace the base tensor before the delta is added). Diffusers'
- * {@code unet.}/{@code text_encoder.} prefixed keys have the same shape and are accepted too.
+ * Reads PEFT's key layout (lora.md 1.3): {@code base_model.model.<module>.lora_A.weight}, {@code
+ * lora_B.weight}, {@code lora_B.bias}, {@code lora_embedding_A/B} and {@code lora_magnitude_vector}
+ * (no {@code .weight}), optionally with the adapter-name segment PEFT uses in memory ({@code
+ * lora_A.default.weight}); any other {@code .weight}/{@code .bias} is a whole tensor saved through
+ * {@code modules_to_save}, {@code bias} or embedding targets (under the wrapper's {@code
+ * base_layer}: they replace the base tensor before the delta is added). Diffusers' {@code
+ * unet.}/{@code text_encoder.} prefixed keys have the same shape and are accepted too.
  */
 public final class PeftParser {
     private static final String PREFIX = "base_model.model.";
-    private static final Pattern LORA_KEY = Pattern.compile(
-            "^(.+)\\.(lora_A|lora_B|lora_embedding_A|lora_embedding_B|lora_magnitude_vector)(?:\\.([^.]+))??(?:\\.(weight|bias))?$");
+    private static final Pattern LORA_KEY =
+            Pattern.compile(
+                    "^(.+)\\.(lora_A|lora_B|lora_embedding_A|lora_embedding_B|lora_magnitude_vector)(?:\\.([^.]+))??(?:\\.(weight|bias))?$");
+
     /**
      * The wrapper infix of a whole tensor, dropped to get the base tensor's name: modules_to_save
      * copies ({@code lm_head.modules_to_save.default.weight}, in memory) and the wrapped layer of a
      * LoRA target ({@code lm_head.base_layer.weight}), which peft saves for targeted embeddings
      * ({@code save_embedding_layers}, utils/save_and_load.py) and with {@code bias="all"}.
      */
-    private static final Pattern SAVED_MODULE = Pattern.compile(
-            "\\.(?:modules_to_save\\.[^.]+|base_layer)(?=\\.(weight|bias)$)");
+    private static final Pattern SAVED_MODULE =
+            Pattern.compile("\\.(?:modules_to_save\\.[^.]+|base_layer)(?=\\.(weight|bias)$)");
 
     private PeftParser() {}
 
@@ -50,8 +53,14 @@ public final class PeftParser {
         return false;
     }
 
-    /** Builds the adapter; {@code config} is null when the adapter came without one (scale = 1 then). */
-    public static LoraAdapter parse(Map<String, AdapterTensor> tensors, PeftConfig config, Map<String, String> metadata,
+    /**
+     * Builds the adapter; {@code config} is null when the adapter came without one (scale = 1
+     * then).
+     */
+    public static LoraAdapter parse(
+            Map<String, AdapterTensor> tensors,
+            PeftConfig config,
+            Map<String, String> metadata,
             String source) {
         Map<String, Map<String, AdapterTensor>> parts = new LinkedHashMap<>();
         Map<String, AdapterTensor> whole = new LinkedHashMap<>();
@@ -66,20 +75,33 @@ public final class PeftParser {
                     adapterNames.add(m.group(3));
                 }
                 String part = m.group(2) + ("bias".equals(m.group(4)) ? ".bias" : "");
-                AdapterTensor previous = parts.computeIfAbsent(m.group(1), k -> new LinkedHashMap<>()).put(part, e.getValue());
+                AdapterTensor previous =
+                        parts.computeIfAbsent(m.group(1), k -> new LinkedHashMap<>())
+                                .put(part, e.getValue());
                 if (previous != null) {
-                    throw LoraException.of(LoraError.InvalidAdapter, "%s: module %s has %s twice", source, m.group(1), part);
+                    throw LoraException.of(
+                            LoraError.InvalidAdapter,
+                            "%s: module %s has %s twice",
+                            source,
+                            m.group(1),
+                            part);
                 }
             } else if (stripped.endsWith(".weight") || stripped.endsWith(".bias")) {
                 whole.put(SAVED_MODULE.matcher(stripped).replaceFirst(""), e.getValue());
             } else {
-                throw LoraException.of(LoraError.InvalidAdapter,
-                        "%s: key %s is neither a LoRA tensor nor a saved module weight", source, key);
+                throw LoraException.of(
+                        LoraError.InvalidAdapter,
+                        "%s: key %s is neither a LoRA tensor nor a saved module weight",
+                        source,
+                        key);
             }
         }
         if (adapterNames.size() > 1) {
-            throw LoraException.of(LoraError.InvalidAdapter,
-                    "%s holds several adapters %s; save them in separate folders as PEFT does", source, adapterNames);
+            throw LoraException.of(
+                    LoraError.InvalidAdapter,
+                    "%s holds several adapters %s; save them in separate folders as PEFT does",
+                    source,
+                    adapterNames);
         }
         PeftConfig effective = config != null ? config : PeftConfig.defaults();
         List<LoraModule> modules = new ArrayList<>();
@@ -92,36 +114,61 @@ public final class PeftParser {
         return new LoraAdapter(source, AdapterFormat.PEFT, config, modules, whole, metadata);
     }
 
-    private static LoraModule module(String name, Map<String, AdapterTensor> parts, PeftConfig config,
-            PeftConfig effective, String source) {
-        boolean embedding = parts.containsKey("lora_embedding_A") || parts.containsKey("lora_embedding_B");
+    private static LoraModule module(
+            String name,
+            Map<String, AdapterTensor> parts,
+            PeftConfig config,
+            PeftConfig effective,
+            String source) {
+        boolean embedding =
+                parts.containsKey("lora_embedding_A") || parts.containsKey("lora_embedding_B");
         AdapterTensor a = parts.get(embedding ? "lora_embedding_A" : "lora_A");
         AdapterTensor b = parts.get(embedding ? "lora_embedding_B" : "lora_B");
         if (a == null || b == null) {
-            throw LoraException.of(LoraError.InvalidAdapter, "%s: module %s has %s but not %s", source, name,
-                    a == null ? "B" : "A", a == null ? "A" : "B");
+            throw LoraException.of(
+                    LoraError.InvalidAdapter,
+                    "%s: module %s has %s but not %s",
+                    source,
+                    name,
+                    a == null ? "B" : "A",
+                    a == null ? "A" : "B");
         }
         if (a.rank() < 2 || a.dim(0) == 0) {
-            throw LoraException.of(LoraError.InvalidAdapter, "%s: module %s: A has shape %s, expected (r, in...)",
-                    source, name, a.shapeText());
+            throw LoraException.of(
+                    LoraError.InvalidAdapter,
+                    "%s: module %s: A has shape %s, expected (r, in...)",
+                    source,
+                    name,
+                    a.shapeText());
         }
-        LayerKind kind = embedding ? LayerKind.EMBEDDING : a.rank() > 2 ? LayerKind.CONV : LayerKind.LINEAR;
+        LayerKind kind =
+                embedding ? LayerKind.EMBEDDING : a.rank() > 2 ? LayerKind.CONV : LayerKind.LINEAR;
         int rank = Math.toIntExact(a.dim(0));
         checkUp(name, kind, rank, a, b, source);
         if (config != null) {
             int configured = config.rankFor(name);
             if (configured != rank) {
-                throw LoraException.of(LoraError.InvalidConfig,
-                        "%s: module %s has rank %d in its tensors (A %s) but the config says %d (r / rank_pattern)",
-                        source, name, rank, a.shapeText(), configured);
+                throw LoraException.of(
+                        LoraError.InvalidConfig,
+                        "%s: module %s has rank %d in its tensors (A %s) but the config says %d (r"
+                                + " / rank_pattern)",
+                        source,
+                        name,
+                        rank,
+                        a.shapeText(),
+                        configured);
             }
             if (!config.targets(name)) {
-                throw LoraException.of(LoraError.InvalidConfig,
-                        "%s: module %s has LoRA tensors but is not among target_modules %s", source, name,
+                throw LoraException.of(
+                        LoraError.InvalidConfig,
+                        "%s: module %s has LoRA tensors but is not among target_modules %s",
+                        source,
+                        name,
                         config.targetModulesText());
             }
         }
-        // Without a config PEFT-shaped files (diffusers) mean alpha = rank, i.e. scale 1 (lora.md 2.4).
+        // Without a config PEFT-shaped files (diffusers) mean alpha = rank, i.e. scale 1 (lora.md
+        // 2.4).
         double alpha = config != null ? config.alphaFor(name) : rank;
         double scale = effective.scale(alpha, rank);
         AdapterTensor magnitude = parts.get("lora_magnitude_vector");
@@ -129,34 +176,62 @@ public final class PeftParser {
         long out = b.dim(0);
         if (magnitude != null) {
             // embeddings too: peft's DoraEmbeddingLayer norms the columns of W (num, dim), one per
-            // embedding feature, the layout a transposed module merges in (lora/dora.py, variants.py)
+            // embedding feature, the layout a transposed module merges in (lora/dora.py,
+            // variants.py)
             checkVector(name, "lora_magnitude_vector", magnitude, out, source);
         } else if (config != null && config.useDora()) {
-            throw LoraException.of(LoraError.InvalidAdapter,
-                    "%s: config has use_dora but module %s has no lora_magnitude_vector", source, name);
+            throw LoraException.of(
+                    LoraError.InvalidAdapter,
+                    "%s: config has use_dora but module %s has no lora_magnitude_vector",
+                    source,
+                    name);
         }
         if (upBias != null) {
             checkVector(name, "lora_B.bias", upBias, out, source);
         }
-        boolean transposed = kind == LayerKind.EMBEDDING || (kind == LayerKind.LINEAR && effective.fanInFanOut());
+        boolean transposed =
+                kind == LayerKind.EMBEDDING
+                        || (kind == LayerKind.LINEAR && effective.fanInFanOut());
         return new LoraModule(name, kind, rank, alpha, scale, transposed, a, b, magnitude, upBias);
     }
 
     /** B must be (out, r) — (out, r, 1, ...) for conv; for embeddings B is (dim, r). */
-    static void checkUp(String name, LayerKind kind, int rank, AdapterTensor a, AdapterTensor b, String source) {
-        boolean ok = b.rank() >= 2 && b.dim(1) == rank && b.trailing(2) == 1
-                && (kind == LayerKind.CONV ? b.rank() == a.rank() : b.rank() == 2);
+    static void checkUp(
+            String name,
+            LayerKind kind,
+            int rank,
+            AdapterTensor a,
+            AdapterTensor b,
+            String source) {
+        boolean ok =
+                b.rank() >= 2
+                        && b.dim(1) == rank
+                        && b.trailing(2) == 1
+                        && (kind == LayerKind.CONV ? b.rank() == a.rank() : b.rank() == 2);
         if (!ok) {
-            throw LoraException.of(LoraError.ShapeMismatch,
-                    "%s: module %s: B has shape %s, which does not fit A %s (expected (out, %d%s))", source, name,
-                    b.shapeText(), a.shapeText(), rank, kind == LayerKind.CONV ? ", 1, 1" : "");
+            throw LoraException.of(
+                    LoraError.ShapeMismatch,
+                    "%s: module %s: B has shape %s, which does not fit A %s (expected (out, %d%s))",
+                    source,
+                    name,
+                    b.shapeText(),
+                    a.shapeText(),
+                    rank,
+                    kind == LayerKind.CONV ? ", 1, 1" : "");
         }
     }
 
-    private static void checkVector(String name, String what, AdapterTensor t, long out, String source) {
+    private static void checkVector(
+            String name, String what, AdapterTensor t, long out, String source) {
         if (t.values().length != out) {
-            throw LoraException.of(LoraError.ShapeMismatch, "%s: module %s: %s has shape %s, expected %d elements (out)",
-                    source, name, what, t.shapeText(), out);
+            throw LoraException.of(
+                    LoraError.ShapeMismatch,
+                    "%s: module %s: %s has shape %s, expected %d elements (out)",
+                    source,
+                    name,
+                    what,
+                    t.shapeText(),
+                    out);
         }
     }
 }

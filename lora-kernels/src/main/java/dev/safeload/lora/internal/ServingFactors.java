@@ -8,13 +8,14 @@ import dev.safeload.lora.LoraModule;
 import dev.safeload.lora.MergePlan;
 import dev.safeload.lora.MergeTarget;
 import dev.safeload.lora.WeightSpec;
+
 import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * One module's factors in the layout the unmerged forward needs: {@code y += (x·Aᵀ)·Bᵀ} with
- * A (k × in) and Bᵀ (k × out) row-major, the module scale folded into Bᵀ.
+ * One module's factors in the layout the unmerged forward needs: {@code y += (x·Aᵀ)·Bᵀ} with A (k ×
+ * in) and Bᵀ (k × out) row-major, the module scale folded into Bᵀ.
  */
 public record ServingFactors(String weightName, int k, int in, int out, float[] a, float[] bt) {
 
@@ -30,16 +31,26 @@ public record ServingFactors(String weightName, int k, int in, int out, float[] 
     public static Map<String, ServingFactors> of(Collection<WeightSpec> base, LoraAdapter adapter) {
         for (LoraModule m : adapter.modules()) {
             if (m.kind() != LayerKind.LINEAR || m.dora() || m.upBias() != null) {
-                throw LoraException.of(LoraError.Unsupported,
-                        "%s: module %s is %s; serving without merging supports plain linear LoRA (merge it instead)",
-                        adapter.source(), m.name(),
-                        m.dora() ? "DoRA" : m.upBias() != null ? "trained with lora_bias" : m.kind().name().toLowerCase(java.util.Locale.ROOT));
+                throw LoraException.of(
+                        LoraError.Unsupported,
+                        "%s: module %s is %s; serving without merging supports plain linear LoRA"
+                                + " (merge it instead)",
+                        adapter.source(),
+                        m.name(),
+                        m.dora()
+                                ? "DoRA"
+                                : m.upBias() != null
+                                        ? "trained with lora_bias"
+                                        : m.kind().name().toLowerCase(java.util.Locale.ROOT));
             }
         }
         if (!adapter.wholeTensors().isEmpty()) {
-            throw LoraException.of(LoraError.Unsupported,
-                    "%s saves whole tensors (modules_to_save) %s; serving without merging cannot swap base tensors",
-                    adapter.source(), adapter.wholeTensors().keySet());
+            throw LoraException.of(
+                    LoraError.Unsupported,
+                    "%s saves whole tensors (modules_to_save) %s; serving without merging cannot"
+                            + " swap base tensors",
+                    adapter.source(),
+                    adapter.wholeTensors().keySet());
         }
         Map<String, ServingFactors> out = new LinkedHashMap<>();
         for (MergeTarget t : MergePlan.of(base, adapter, 1.0).targets().values()) {
@@ -47,12 +58,26 @@ public record ServingFactors(String weightName, int k, int in, int out, float[] 
             int k = step.k();
             if (t.outputsAreRows()) {
                 // left = s·B (out × k), right = A (k × in)
-                out.put(t.weight().name(), new ServingFactors(t.weight().name(), k, t.cols(), t.rows(), step.right(),
-                        transpose(step.left(), t.rows(), k)));
+                out.put(
+                        t.weight().name(),
+                        new ServingFactors(
+                                t.weight().name(),
+                                k,
+                                t.cols(),
+                                t.rows(),
+                                step.right(),
+                                transpose(step.left(), t.rows(), k)));
             } else {
                 // left = Aᵀ (in × k), right = s·Bᵀ (k × out)
-                out.put(t.weight().name(), new ServingFactors(t.weight().name(), k, t.rows(), t.cols(),
-                        transpose(step.left(), t.rows(), k), step.right()));
+                out.put(
+                        t.weight().name(),
+                        new ServingFactors(
+                                t.weight().name(),
+                                k,
+                                t.rows(),
+                                t.cols(),
+                                transpose(step.left(), t.rows(), k),
+                                step.right()));
             }
         }
         return out;

@@ -1,11 +1,12 @@
 package dev.safeload.lora.internal;
 
-import dev.safeload.cuda.internal.Cleanup;
 import dev.safeload.cuda.CudaContext;
 import dev.safeload.cuda.CudaEvent;
 import dev.safeload.cuda.CudaStream;
 import dev.safeload.cuda.DeviceBuffer;
 import dev.safeload.cuda.PinnedHostBuffer;
+import dev.safeload.cuda.internal.Cleanup;
+
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.List;
@@ -18,24 +19,38 @@ import java.util.List;
  * <p>The chunks form a ring. Pieces are bump-allocated from the current chunk; when it is full the
  * arena moves on to the next chunk whose last use the stream has passed, known from an event
  * recorded after the calls that read its pieces were queued ({@link #recordUses()}). Only when no
- * chunk is free yet and the ring holds {@code ringChunks} chunks does the host wait, on the event of
- * the chunk left longest ago. So an unbounded run of calls (a serving loop that never synchronizes)
- * uses at most {@code ringChunks} chunk pairs, with one event record per chunk filled instead of a
- * host sync. Allocating pinned memory costs milliseconds, so chunks are kept until {@link #close()};
- * a call that stages more than the ring at once grows it, and {@link #trim()} gives that back.
+ * chunk is free yet and the ring holds {@code ringChunks} chunks does the host wait, on the event
+ * of the chunk left longest ago. So an unbounded run of calls (a serving loop that never
+ * synchronizes) uses at most {@code ringChunks} chunk pairs, with one event record per chunk filled
+ * instead of a host sync. Allocating pinned memory costs milliseconds, so chunks are kept until
+ * {@link #close()}; a call that stages more than the ring at once grows it, and {@link #trim()}
+ * gives that back.
  */
 public final class StagingArena implements AutoCloseable {
-    /** Chunk size: a 7B merge stages ~0.5 MiB of factors per module, so one chunk covers ~60 modules. */
+    /**
+     * Chunk size: a 7B merge stages ~0.5 MiB of factors per module, so one chunk covers ~60
+     * modules.
+     */
     public static final long CHUNK_BYTES = 32L << 20;
-    /** Chunks in the ring: ~250 queued modules of a merge, far more than the GPU needs to stay busy. */
-    public static final int RING_CHUNKS = 4;
-    private static final long ALIGN = 256; // cuBLAS wants 16-byte aligned operands; 256 keeps every piece on its own cache lines
 
-    /** A pinned chunk, its device twin, and the event that tells when the stream is done with them. */
+    /**
+     * Chunks in the ring: ~250 queued modules of a merge, far more than the GPU needs to stay busy.
+     */
+    public static final int RING_CHUNKS = 4;
+
+    private static final long ALIGN =
+            256; // cuBLAS wants 16-byte aligned operands; 256 keeps every piece on its own cache
+
+    // lines
+
+    /**
+     * A pinned chunk, its device twin, and the event that tells when the stream is done with them.
+     */
     private static final class Chunk implements AutoCloseable {
         final PinnedHostBuffer host;
         final DeviceBuffer device;
         final CudaEvent done;
+
         /** Pieces were handed out whose readers may not be queued yet: no event covers them. */
         boolean unrecorded;
 
@@ -59,8 +74,10 @@ public final class StagingArena implements AutoCloseable {
     private final CudaStream stream;
     private final long chunkBytes;
     private final int ringChunks;
+
     /** In order of use: the chunk after {@link #current} was left longest ago. */
     private final List<Chunk> ring = new ArrayList<>();
+
     private Chunk current;
     private long offset;
 
@@ -69,11 +86,19 @@ public final class StagingArena implements AutoCloseable {
         this(context, stream, CHUNK_BYTES, RING_CHUNKS);
     }
 
-    /** A ring of {@code ringChunks} chunks of {@code chunkBytes} (pieces larger than a chunk get one of their own). */
+    /**
+     * A ring of {@code ringChunks} chunks of {@code chunkBytes} (pieces larger than a chunk get one
+     * of their own).
+     */
     public StagingArena(CudaContext context, CudaStream stream, long chunkBytes, int ringChunks) {
         if (chunkBytes < ALIGN || ringChunks < 2) {
-            throw new IllegalArgumentException("a staging ring needs chunks of at least " + ALIGN
-                    + " bytes and at least 2 of them, not " + ringChunks + " of " + chunkBytes);
+            throw new IllegalArgumentException(
+                    "a staging ring needs chunks of at least "
+                            + ALIGN
+                            + " bytes and at least 2 of them, not "
+                            + ringChunks
+                            + " of "
+                            + chunkBytes);
         }
         this.context = context;
         this.stream = stream;
@@ -81,7 +106,10 @@ public final class StagingArena implements AutoCloseable {
         this.ringChunks = ringChunks;
     }
 
-    /** A staged piece: fill {@link #host()}, then {@link #upload()}; {@link #device()} is valid on the stream after that. */
+    /**
+     * A staged piece: fill {@link #host()}, then {@link #upload()}; {@link #device()} is valid on
+     * the stream after that.
+     */
     public record Piece(MemorySegment host, DeviceBuffer device, CudaStream stream) {
         /** Enqueues the host-to-device copy on the stream. */
         public DeviceBuffer upload() {
@@ -91,8 +119,9 @@ public final class StagingArena implements AutoCloseable {
     }
 
     /**
-     * Reserves {@code bytes} (rounded up to the alignment). The piece stays reserved until the caller
-     * has queued its readers and called {@link #recordUses()}, and the stream has passed them.
+     * Reserves {@code bytes} (rounded up to the alignment). The piece stays reserved until the
+     * caller has queued its readers and called {@link #recordUses()}, and the stream has passed
+     * them.
      */
     public Piece allocate(long bytes) {
         long size = Math.max(ALIGN, (bytes + ALIGN - 1) / ALIGN * ALIGN);
@@ -101,7 +130,11 @@ public final class StagingArena implements AutoCloseable {
             offset = 0;
         }
         current.unrecorded = true;
-        Piece piece = new Piece(current.host.segment().asSlice(offset, bytes), current.device.view(offset, bytes), stream);
+        Piece piece =
+                new Piece(
+                        current.host.segment().asSlice(offset, bytes),
+                        current.device.view(offset, bytes),
+                        stream);
         offset += size;
         return piece;
     }
@@ -125,7 +158,10 @@ public final class StagingArena implements AutoCloseable {
         return ring.stream().mapToLong(Chunk::byteSize).sum();
     }
 
-    /** Chunks that a ring of the configured size does not need; the caller has synchronized the stream. */
+    /**
+     * Chunks that a ring of the configured size does not need; the caller has synchronized the
+     * stream.
+     */
     public void trim() {
         Cleanup cleanup = new Cleanup();
         for (Chunk c : List.copyOf(ring)) {
@@ -140,7 +176,10 @@ public final class StagingArena implements AutoCloseable {
         cleanup.rethrow();
     }
 
-    /** The chunk to continue in: a free one, a new one while the ring is short, else the oldest once the stream is done with it. */
+    /**
+     * The chunk to continue in: a free one, a new one while the ring is short, else the oldest once
+     * the stream is done with it.
+     */
     private Chunk next(long size) {
         int after = current == null ? 0 : ring.indexOf(current) + 1;
         int n = ring.size();
@@ -156,7 +195,8 @@ public final class StagingArena implements AutoCloseable {
         for (int i = 0; i < n; i++) {
             Chunk c = ring.get((after + i) % n);
             if (reusable(c, size)) {
-                c.done.synchronize(); // the ring is full: wait for the stream to pass the oldest chunk's readers
+                c.done.synchronize(); // the ring is full: wait for the stream to pass the oldest
+                // chunk's readers
                 return c;
             }
         }

@@ -12,12 +12,13 @@ public final class Cleanup {
     public Cleanup() {}
 
     /**
-     * A teardown after {@code failure} (a {@link RuntimeException} or an {@link Error}): later failures
-     * are added to it, and {@link #rethrow()} throws it.
+     * A teardown after {@code failure} (a {@link RuntimeException} or an {@link Error}): later
+     * failures are added to it, and {@link #rethrow()} throws it.
      */
     public Cleanup(Throwable failure) {
         if (!(failure instanceof RuntimeException) && !(failure instanceof Error)) {
-            throw new IllegalArgumentException("a teardown carries unchecked failures only", failure);
+            throw new IllegalArgumentException(
+                    "a teardown carries unchecked failures only", failure);
         }
         this.failure = failure;
     }
@@ -46,7 +47,9 @@ public final class Cleanup {
         return this;
     }
 
-    /** Throws the first failure, with the later ones suppressed in it; returns if nothing failed. */
+    /**
+     * Throws the first failure, with the later ones suppressed in it; returns if nothing failed.
+     */
     public void rethrow() {
         if (failure instanceof RuntimeException e) {
             throw e;

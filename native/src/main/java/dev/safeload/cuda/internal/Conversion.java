@@ -9,9 +9,9 @@ import java.util.Optional;
 /**
  * The dtype conversions an upload can apply on the device, each with its PTX kernel
  * (src/main/cuda/convert.cu) and a host implementation with the same bits (used by the host copy
- * engine, and as the reference the kernels are tested against): round to nearest even as
- * PyTorch's {@code .to(dtype)}; NaN stays NaN (f16: sign, quiet bit and top payload bits, as F16C;
- * bf16: c10's canonical 0x7FC0).
+ * engine, and as the reference the kernels are tested against): round to nearest even as PyTorch's
+ * {@code .to(dtype)}; NaN stays NaN (f16: sign, quiet bit and top payload bits, as F16C; bf16:
+ * c10's canonical 0x7FC0).
  */
 public enum Conversion {
     F32_TO_F16("F32", 4, "F16", "safeload_f32_to_f16"),
@@ -66,17 +66,25 @@ public enum Conversion {
     /** Converts {@code count} little-endian elements from {@code src} into {@code dst}. */
     public void convert(MemorySegment src, MemorySegment dst, long count) {
         for (long i = 0; i < count; i++) {
-            short out = switch (this) {
-                case F32_TO_F16 -> f32ToF16(src.getAtIndex(JAVA_FLOAT_UNALIGNED, i));
-                case F32_TO_BF16 -> f32ToBf16(src.getAtIndex(JAVA_FLOAT_UNALIGNED, i));
-                case BF16_TO_F16 -> f32ToF16(bf16ToF32(src.getAtIndex(JAVA_SHORT_UNALIGNED, i)));
-                case F16_TO_BF16 -> f32ToBf16(Float.float16ToFloat(src.getAtIndex(JAVA_SHORT_UNALIGNED, i)));
-            };
+            short out =
+                    switch (this) {
+                        case F32_TO_F16 -> f32ToF16(src.getAtIndex(JAVA_FLOAT_UNALIGNED, i));
+                        case F32_TO_BF16 -> f32ToBf16(src.getAtIndex(JAVA_FLOAT_UNALIGNED, i));
+                        case BF16_TO_F16 ->
+                                f32ToF16(bf16ToF32(src.getAtIndex(JAVA_SHORT_UNALIGNED, i)));
+                        case F16_TO_BF16 ->
+                                f32ToBf16(
+                                        Float.float16ToFloat(
+                                                src.getAtIndex(JAVA_SHORT_UNALIGNED, i)));
+                    };
             dst.setAtIndex(JAVA_SHORT_UNALIGNED, i, out);
         }
     }
 
-    /** f32 to f16 bits: IEEE round to nearest even; NaN keeps its sign and top payload bits, made quiet. */
+    /**
+     * f32 to f16 bits: IEEE round to nearest even; NaN keeps its sign and top payload bits, made
+     * quiet.
+     */
     public static short f32ToF16(float value) {
         int bits = Float.floatToRawIntBits(value);
         if ((bits & 0x7FFFFFFF) > 0x7F800000) {

@@ -3,13 +3,15 @@ package dev.safeload.cuda.internal;
 import dev.safeload.cuda.CudaContext;
 import dev.safeload.cuda.CudaModule;
 import dev.safeload.cuda.CudaStream;
+
+import jcuda.Pointer;
+import jcuda.driver.JCudaDriver;
+
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.Locale;
-import jcuda.Pointer;
-import jcuda.driver.JCudaDriver;
 
 /**
  * The conversion kernels of {@code convert.ptx} (generated from src/main/cuda/convert.cu by
@@ -18,6 +20,7 @@ import jcuda.driver.JCudaDriver;
 public final class ConversionKernels implements AutoCloseable {
     /** The PTX resource, in the jar. */
     public static final String RESOURCE = "/dev/safeload/cuda/kernels/convert.ptx";
+
     private static final int BLOCK = 256;
 
     private final CudaModule module;
@@ -33,7 +36,8 @@ public final class ConversionKernels implements AutoCloseable {
     public static String ptx() {
         try (InputStream in = ConversionKernels.class.getResourceAsStream(RESOURCE)) {
             if (in == null) {
-                throw new IllegalStateException("the jar lacks " + RESOURCE + "; rebuild it with native/build-ptx.sh");
+                throw new IllegalStateException(
+                        "the jar lacks " + RESOURCE + "; rebuild it with native/build-ptx.sh");
             }
             return new String(in.readAllBytes(), StandardCharsets.US_ASCII);
         } catch (IOException e) {
@@ -41,19 +45,42 @@ public final class ConversionKernels implements AutoCloseable {
         }
     }
 
-    /** Enqueues the conversion of {@code elements} elements from device address {@code source} to {@code target}. */
-    public void launch(Conversion conversion, long source, long target, long elements, CudaStream stream) {
+    /**
+     * Enqueues the conversion of {@code elements} elements from device address {@code source} to
+     * {@code target}.
+     */
+    public void launch(
+            Conversion conversion, long source, long target, long elements, CudaStream stream) {
         if (elements == 0) {
             return;
         }
         int blocks = (int) Math.min(maxBlocks, (elements + BLOCK - 1) / BLOCK);
         // Kernel parameters by value: two pointers and an unsigned 64-bit count, as raw longs.
-        Pointer parameters = Pointer.to(Pointer.to(new long[] {source}), Pointer.to(new long[] {target}),
-                Pointer.to(new long[] {elements}));
+        Pointer parameters =
+                Pointer.to(
+                        Pointer.to(new long[] {source}),
+                        Pointer.to(new long[] {target}),
+                        Pointer.to(new long[] {elements}));
         stream.context().makeCurrent();
-        Driver.check(() -> JCudaDriver.cuLaunchKernel(module.function(conversion.kernel()), blocks, 1, 1, BLOCK, 1, 1, 0,
-                stream.handle(), parameters, null), String.format(Locale.ROOT, "cuLaunchKernel(%s, %d elements)",
-                conversion.kernel(), elements));
+        Driver.check(
+                () ->
+                        JCudaDriver.cuLaunchKernel(
+                                module.function(conversion.kernel()),
+                                blocks,
+                                1,
+                                1,
+                                BLOCK,
+                                1,
+                                1,
+                                0,
+                                stream.handle(),
+                                parameters,
+                                null),
+                String.format(
+                        Locale.ROOT,
+                        "cuLaunchKernel(%s, %d elements)",
+                        conversion.kernel(),
+                        elements));
     }
 
     @Override

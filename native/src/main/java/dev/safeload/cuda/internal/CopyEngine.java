@@ -7,8 +7,8 @@ import java.lang.foreign.MemorySegment;
  * CUDA engine enqueues asynchronous host-to-device copies (and conversion kernels) on several
  * streams; the host engine does the same into host memory on one thread per lane, so that the
  * pipeline's chunking, reader threads, buffer recycling, slicing and layout are tested on machines
- * without a GPU, with the same asynchrony (a bounce buffer recycled too early is overwritten
- * while its copy is still pending, and the test sees the wrong bytes).
+ * without a GPU, with the same asynchrony (a bounce buffer recycled too early is overwritten while
+ * its copy is still pending, and the test sees the wrong bytes).
  *
  * <p>Operations on one lane run in the order they were enqueued; lanes run concurrently.
  */
@@ -33,10 +33,16 @@ public interface CopyEngine extends AutoCloseable {
     /** Allocates a staging buffer of {@code bytes}. */
     Staging allocateStaging(long bytes);
 
-    /** Enqueues a copy of the first {@code length} bytes of {@code source} to the arena at {@code arenaOffset}. */
+    /**
+     * Enqueues a copy of the first {@code length} bytes of {@code source} to the arena at {@code
+     * arenaOffset}.
+     */
     void copy(int lane, Staging source, long length, long arenaOffset);
 
-    /** Enqueues the conversion of {@code elements} elements at the start of {@code source} into the arena at {@code arenaOffset}. */
+    /**
+     * Enqueues the conversion of {@code elements} elements at the start of {@code source} into the
+     * arena at {@code arenaOffset}.
+     */
     void convert(int lane, Staging source, long elements, Conversion conversion, long arenaOffset);
 
     /** A fence after everything enqueued on {@code lane} so far. */

@@ -2,24 +2,29 @@ package dev.safeload.cuda.internal;
 
 import dev.safeload.cuda.CudaError;
 import dev.safeload.cuda.CudaException;
+
+import jcuda.driver.CUresult;
+import jcuda.driver.JCudaDriver;
+
 import java.util.HashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.function.IntSupplier;
-import jcuda.driver.CUresult;
-import jcuda.driver.JCudaDriver;
 
 /**
  * The one place where a driver API result becomes an exception. JCuda returns {@code CUresult}
  * codes unless its global {@code setExceptionsEnabled} switch is on; that switch is process-wide
- * and other code (a user's own JCuda code) may set it either way, so every call goes through
- * {@link #call} or {@link #check(IntSupplier, String)}, which turn JCuda's exception back into the
- * result code (reference/java-style.md practice 4).
+ * and other code (a user's own JCuda code) may set it either way, so every call goes through {@link
+ * #call} or {@link #check(IntSupplier, String)}, which turn JCuda's exception back into the result
+ * code (reference/java-style.md practice 4).
  */
 public final class Driver {
     private Driver() {}
 
-    /** CUresult names back to codes: JCuda's exception carries only {@code CUresult.stringFor(code)}. */
+    /**
+     * CUresult names back to codes: JCuda's exception carries only {@code
+     * CUresult.stringFor(code)}.
+     */
     private static final class Codes {
         static final Map<String, Integer> BY_NAME = byName();
 
@@ -37,14 +42,15 @@ public final class Driver {
 
     /**
      * Runs a driver call and returns its result code, also where the process has JCuda's exceptions
-     * switched on ({@code JCudaDriver.setExceptionsEnabled(true)}): expected codes such as
-     * {@code CUDA_ERROR_NOT_READY} or {@code CUDA_ERROR_OUT_OF_MEMORY} must reach our own handling.
+     * switched on ({@code JCudaDriver.setExceptionsEnabled(true)}): expected codes such as {@code
+     * CUDA_ERROR_NOT_READY} or {@code CUDA_ERROR_OUT_OF_MEMORY} must reach our own handling.
      */
     public static int call(IntSupplier driverCall) {
         try {
             return driverCall.getAsInt();
         } catch (jcuda.CudaException e) {
-            return Codes.BY_NAME.getOrDefault(String.valueOf(e.getMessage()).trim(), CUresult.CUDA_ERROR_UNKNOWN);
+            return Codes.BY_NAME.getOrDefault(
+                    String.valueOf(e.getMessage()).trim(), CUresult.CUDA_ERROR_UNKNOWN);
         }
     }
 
@@ -53,7 +59,10 @@ public final class Driver {
         check(call(driverCall), call);
     }
 
-    /** Throws a {@link CudaException} naming {@code call} unless {@code result} is {@code CUDA_SUCCESS}. */
+    /**
+     * Throws a {@link CudaException} naming {@code call} unless {@code result} is {@code
+     * CUDA_SUCCESS}.
+     */
     public static void check(int result, String call) {
         if (result != CUresult.CUDA_SUCCESS) {
             throw failure(result, call, "");
@@ -63,8 +72,15 @@ public final class Driver {
     /** The exception for a failed driver call, with {@code advice} appended to the message. */
     public static CudaException failure(int result, String call, String advice) {
         CudaError kind = CudaError.ofDriverResult(result);
-        String message = String.format(Locale.ROOT, "%s failed: %s (%d): %s%s",
-                call, errorName(result, kind), result, errorText(result), advice.isEmpty() ? "" : "; " + advice);
+        String message =
+                String.format(
+                        Locale.ROOT,
+                        "%s failed: %s (%d): %s%s",
+                        call,
+                        errorName(result, kind),
+                        result,
+                        errorText(result),
+                        advice.isEmpty() ? "" : "; " + advice);
         return new CudaException(kind, result, call, message, null);
     }
 
@@ -74,8 +90,10 @@ public final class Driver {
         }
         String[] name = new String[1];
         try {
-            return JCudaDriver.cuGetErrorName(result, name) == CUresult.CUDA_SUCCESS && name[0] != null
-                    ? name[0] : "CUDA_ERROR_" + result;
+            return JCudaDriver.cuGetErrorName(result, name) == CUresult.CUDA_SUCCESS
+                            && name[0] != null
+                    ? name[0]
+                    : "CUDA_ERROR_" + result;
         } catch (LinkageError e) {
             return "CUDA_ERROR_" + result;
         }
@@ -84,8 +102,10 @@ public final class Driver {
     private static String errorText(int result) {
         String[] text = new String[1];
         try {
-            return JCudaDriver.cuGetErrorString(result, text) == CUresult.CUDA_SUCCESS && text[0] != null
-                    ? text[0] : "no description from the driver";
+            return JCudaDriver.cuGetErrorString(result, text) == CUresult.CUDA_SUCCESS
+                            && text[0] != null
+                    ? text[0]
+                    : "no description from the driver";
         } catch (LinkageError e) {
             return "no description (JCuda's natives are not loaded)";
         }

@@ -14,9 +14,9 @@ import java.util.concurrent.locks.LockSupport;
 
 /**
  * A {@link CopyEngine} into host memory: each lane is a single thread that runs the copies and
- * conversions in order, some time after they were enqueued, as a CUDA stream would. With
- * {@code jitterNanos > 0} each operation first sleeps a random time up to that bound, which makes
- * a premature reuse of a bounce buffer show up as corrupted bytes in tests.
+ * conversions in order, some time after they were enqueued, as a CUDA stream would. With {@code
+ * jitterNanos > 0} each operation first sleeps a random time up to that bound, which makes a
+ * premature reuse of a bounce buffer show up as corrupted bytes in tests.
  */
 public final class HostCopyEngine implements CopyEngine {
     private final MemorySegment arena;
@@ -31,7 +31,9 @@ public final class HostCopyEngine implements CopyEngine {
         this.arena = arena;
         this.jitterNanos = jitterNanos;
         for (int i = 0; i < lanes; i++) {
-            this.lanes.add(Executors.newSingleThreadExecutor(Thread.ofPlatform().name("host-copy-lane-" + i).daemon().factory()));
+            this.lanes.add(
+                    Executors.newSingleThreadExecutor(
+                            Thread.ofPlatform().name("host-copy-lane-" + i).daemon().factory()));
             this.tails.add(CompletableFuture.completedFuture(null));
         }
     }
@@ -64,18 +66,30 @@ public final class HostCopyEngine implements CopyEngine {
     }
 
     @Override
-    public void convert(int lane, Staging source, long elements, Conversion conversion, long arenaOffset) {
-        enqueue(lane, () -> conversion.convert(source.segment(),
-                arena.asSlice(arenaOffset, elements * conversion.targetBytes()), elements));
+    public void convert(
+            int lane, Staging source, long elements, Conversion conversion, long arenaOffset) {
+        enqueue(
+                lane,
+                () ->
+                        conversion.convert(
+                                source.segment(),
+                                arena.asSlice(arenaOffset, elements * conversion.targetBytes()),
+                                elements));
     }
 
     private synchronized void enqueue(int lane, Runnable operation) {
-        tails.set(lane, tails.get(lane).thenRunAsync(() -> {
-            if (jitterNanos > 0) {
-                LockSupport.parkNanos(ThreadLocalRandom.current().nextLong(jitterNanos));
-            }
-            operation.run();
-        }, lanes.get(lane)));
+        tails.set(
+                lane,
+                tails.get(lane)
+                        .thenRunAsync(
+                                () -> {
+                                    if (jitterNanos > 0) {
+                                        LockSupport.parkNanos(
+                                                ThreadLocalRandom.current().nextLong(jitterNanos));
+                                    }
+                                    operation.run();
+                                },
+                                lanes.get(lane)));
     }
 
     @Override

@@ -1,7 +1,8 @@
 package dev.safeload.cuda.internal;
 
-import java.lang.foreign.MemorySegment;
 import jcuda.Pointer;
+
+import java.lang.foreign.MemorySegment;
 
 /**
  * A JCuda {@link Pointer} to native host memory given by address (a {@link MemorySegment}, or
@@ -19,7 +20,8 @@ public final class HostPointer extends Pointer {
     /** A pointer to the first byte of a native segment. */
     public static HostPointer to(MemorySegment segment) {
         if (!segment.isNative()) {
-            throw new IllegalArgumentException("a CUDA copy needs native memory, not a heap segment: " + segment);
+            throw new IllegalArgumentException(
+                    "a CUDA copy needs native memory, not a heap segment: " + segment);
         }
         return new HostPointer(segment.address());
     }

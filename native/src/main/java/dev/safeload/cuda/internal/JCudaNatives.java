@@ -20,32 +20,40 @@ import java.util.function.IntSupplier;
  * to {@code java.io.tmpdir} under a fixed name ({@code /tmp/libJCudaDriver-12.6.0-linux-x86_64.so})
  * and loads a file already there without looking at it, so on a shared machine another user could
  * plant a library that every safeload process would then run. Before JCuda's first use we copy the
- * library into a directory only this user can write (atomically, so concurrent processes never
- * load a half-written file) and point {@code java.io.tmpdir} at it for the duration of the load;
- * JCuda then finds our copy and loads it.
+ * library into a directory only this user can write (atomically, so concurrent processes never load
+ * a half-written file) and point {@code java.io.tmpdir} at it for the duration of the load; JCuda
+ * then finds our copy and loads it.
  */
 public final class JCudaNatives {
     /** The JCuda version the natives jar on the class path is built for (jcuda-natives 12.6.0). */
     static final String VERSION = "12.6.0";
+
     /** Overrides the directory (tests, or a site that wants the library elsewhere). */
     public static final String DIRECTORY_PROPERTY = "safeload.jcuda.nativeDirectory";
-    private static final Set<PosixFilePermission> OWNER_ONLY = PosixFilePermissions.fromString("rwx------");
+
+    private static final Set<PosixFilePermission> OWNER_ONLY =
+            PosixFilePermissions.fromString("rwx------");
 
     private JCudaNatives() {}
 
-    /** The library's file name on this platform, or empty where the natives jar has no build for it. */
+    /**
+     * The library's file name on this platform, or empty where the natives jar has no build for it.
+     */
     static Optional<String> libraryName() {
         String os = System.getProperty("os.name", "").toLowerCase(Locale.ROOT);
         String arch = System.getProperty("os.arch", "").toLowerCase(Locale.ROOT);
         if (!os.contains("linux")) {
             return Optional.empty();
         }
-        String cpu = switch (arch) {
-            case "amd64", "x86_64" -> "x86_64";
-            case "aarch64", "arm64" -> "aarch64";
-            default -> null;
-        };
-        return cpu == null ? Optional.empty() : Optional.of("libJCudaDriver-" + VERSION + "-linux-" + cpu + ".so");
+        String cpu =
+                switch (arch) {
+                    case "amd64", "x86_64" -> "x86_64";
+                    case "aarch64", "arm64" -> "aarch64";
+                    default -> null;
+                };
+        return cpu == null
+                ? Optional.empty()
+                : Optional.of("libJCudaDriver-" + VERSION + "-linux-" + cpu + ".so");
     }
 
     /**
@@ -60,7 +68,10 @@ public final class JCudaNatives {
             // No writable private cache (a read-only home): a fresh owner-only temporary directory,
             // removed once the library is loaded (the mapping outlives the file).
             try {
-                scratch = Files.createTempDirectory("safeload-jcuda-", PosixFilePermissions.asFileAttribute(OWNER_ONLY));
+                scratch =
+                        Files.createTempDirectory(
+                                "safeload-jcuda-",
+                                PosixFilePermissions.asFileAttribute(OWNER_ONLY));
                 directory = prepare(scratch);
             } catch (IOException | UnsupportedOperationException e) {
                 directory = Optional.empty();
@@ -69,7 +80,8 @@ public final class JCudaNatives {
         if (directory.isEmpty()) {
             return loadAndCall.getAsInt();
         }
-        // java.io.File caches its own temporary directory at start-up; only JCuda reads the property now.
+        // java.io.File caches its own temporary directory at start-up; only JCuda reads the
+        // property now.
         String previous = System.getProperty("java.io.tmpdir");
         System.setProperty("java.io.tmpdir", directory.get().toString());
         try {
@@ -93,14 +105,20 @@ public final class JCudaNatives {
         }
     }
 
-    /** {@value #DIRECTORY_PROPERTY}, else {@code $XDG_CACHE_HOME/safeload/jcuda-VERSION}, else {@code ~/.cache/...}. */
+    /**
+     * {@value #DIRECTORY_PROPERTY}, else {@code $XDG_CACHE_HOME/safeload/jcuda-VERSION}, else
+     * {@code ~/.cache/...}.
+     */
     static Path defaultDirectory() {
         String configured = System.getProperty(DIRECTORY_PROPERTY);
         if (configured != null && !configured.isBlank()) {
             return Path.of(configured);
         }
         String cache = System.getenv("XDG_CACHE_HOME");
-        Path base = cache != null && !cache.isBlank() ? Path.of(cache) : Path.of(System.getProperty("user.home"), ".cache");
+        Path base =
+                cache != null && !cache.isBlank()
+                        ? Path.of(cache)
+                        : Path.of(System.getProperty("user.home"), ".cache");
         return base.resolve("safeload").resolve("jcuda-" + VERSION);
     }
 
@@ -126,14 +144,19 @@ public final class JCudaNatives {
                 return Optional.empty();
             }
             Path target = directory.resolve(name.get());
-            if (Files.isRegularFile(target, LinkOption.NOFOLLOW_LINKS) && java.util.Arrays.equals(expected, Files.readAllBytes(target))) {
+            if (Files.isRegularFile(target, LinkOption.NOFOLLOW_LINKS)
+                    && java.util.Arrays.equals(expected, Files.readAllBytes(target))) {
                 return Optional.of(directory);
             }
             Path partial = Files.createTempFile(directory, name.get(), ".partial");
             try {
                 Files.write(partial, expected);
                 try {
-                    Files.move(partial, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+                    Files.move(
+                            partial,
+                            target,
+                            StandardCopyOption.ATOMIC_MOVE,
+                            StandardCopyOption.REPLACE_EXISTING);
                 } catch (AtomicMoveNotSupportedException e) {
                     Files.move(partial, target, StandardCopyOption.REPLACE_EXISTING);
                 }
@@ -146,7 +169,10 @@ public final class JCudaNatives {
         }
     }
 
-    /** Creates {@code directory} owner-only, or accepts it if it is a real directory owned by us with no group or other access. */
+    /**
+     * Creates {@code directory} owner-only, or accepts it if it is a real directory owned by us
+     * with no group or other access.
+     */
     private static boolean privateDirectory(Path directory) throws IOException {
         try {
             Files.createDirectories(directory.getParent());
@@ -157,8 +183,12 @@ public final class JCudaNatives {
         if (!Files.isDirectory(directory, LinkOption.NOFOLLOW_LINKS)) {
             return false;
         }
-        Set<PosixFilePermission> permissions = Files.getPosixFilePermissions(directory, LinkOption.NOFOLLOW_LINKS);
-        boolean ours = Files.getOwner(directory, LinkOption.NOFOLLOW_LINKS).getName().equals(System.getProperty("user.name"));
+        Set<PosixFilePermission> permissions =
+                Files.getPosixFilePermissions(directory, LinkOption.NOFOLLOW_LINKS);
+        boolean ours =
+                Files.getOwner(directory, LinkOption.NOFOLLOW_LINKS)
+                        .getName()
+                        .equals(System.getProperty("user.name"));
         return ours && OWNER_ONLY.containsAll(permissions);
     }
 }

@@ -35,18 +35,22 @@ public final class ResourceTracker {
     /** Whether leak detection is on ({@code -Dsafeload.cuda.leakDetection=true}). */
     public static boolean enabled() {
         String value = System.getProperty(PROPERTY, "false").trim().toLowerCase(Locale.ROOT);
-        return !(value.isEmpty() || value.equals("false") || value.equals("off") || value.equals("disabled"));
+        return !(value.isEmpty()
+                || value.equals("false")
+                || value.equals("off")
+                || value.equals("disabled"));
     }
 
     /**
-     * Starts tracking {@code owner}, described by {@code description} (for example
-     * {@code "DeviceBuffer(1024 bytes)"}). The owner must call {@link Registration#release()} when it
+     * Starts tracking {@code owner}, described by {@code description} (for example {@code
+     * "DeviceBuffer(1024 bytes)"}). The owner must call {@link Registration#release()} when it
      * closes the resource.
      */
     public static Registration track(Object owner, String description) {
         long id = IDS.incrementAndGet();
         OPEN.put(id, description);
-        LeakCheck check = new LeakCheck(id, description, enabled() ? new Throwable("allocated here") : null);
+        LeakCheck check =
+                new LeakCheck(id, description, enabled() ? new Throwable("allocated here") : null);
         Cleaner.Cleanable cleanable = check.site == null ? null : CLEANER.register(owner, check);
         return new Registration(check, cleanable);
     }
@@ -86,8 +90,11 @@ public final class ResourceTracker {
         }
     }
 
-    /** The Cleaner action; it must not reference the owner, or the owner never becomes unreachable. */
-    private record LeakCheck(long id, String description, Throwable site, AtomicBoolean released) implements Runnable {
+    /**
+     * The Cleaner action; it must not reference the owner, or the owner never becomes unreachable.
+     */
+    private record LeakCheck(long id, String description, Throwable site, AtomicBoolean released)
+            implements Runnable {
         LeakCheck(long id, String description, Throwable site) {
             this(id, description, site, new AtomicBoolean());
         }

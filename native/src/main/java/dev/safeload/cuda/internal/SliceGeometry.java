@@ -1,11 +1,12 @@
 package dev.safeload.cuda.internal;
 
 import dev.safeload.cuda.TensorSlice;
+
 import java.util.Locale;
 
 /**
- * Where a slice's bytes are in its tensor: {@code runs} runs of {@code runLength} bytes,
- * {@code runStride} bytes apart, the first at {@code firstOffset}. Slicing dimension {@code d} of a
+ * Where a slice's bytes are in its tensor: {@code runs} runs of {@code runLength} bytes, {@code
+ * runStride} bytes apart, the first at {@code firstOffset}. Slicing dimension {@code d} of a
  * row-major tensor keeps, for each index of the dimensions before {@code d}, one contiguous run
  * (the kept part of dimension {@code d} times everything after it); the runs of dimension 0 merge
  * into one.
@@ -20,16 +21,26 @@ public record SliceGeometry(long runs, long runLength, long runStride, long firs
     /** The runs of {@code slice} of a tensor of {@code shape} with {@code bits}-bit elements. */
     public static SliceGeometry of(long[] shape, int bits, TensorSlice slice) {
         if (slice.dim() >= shape.length) {
-            throw new IllegalArgumentException(String.format(Locale.ROOT,
-                    "slice dimension %d is not in a tensor of rank %d", slice.dim(), shape.length));
+            throw new IllegalArgumentException(
+                    String.format(
+                            Locale.ROOT,
+                            "slice dimension %d is not in a tensor of rank %d",
+                            slice.dim(),
+                            shape.length));
         }
         if (slice.end() > shape[slice.dim()]) {
-            throw new IllegalArgumentException(String.format(Locale.ROOT,
-                    "slice [%d, %d) of dimension %d runs past its size %d", slice.start(), slice.end(), slice.dim(),
-                    shape[slice.dim()]));
+            throw new IllegalArgumentException(
+                    String.format(
+                            Locale.ROOT,
+                            "slice [%d, %d) of dimension %d runs past its size %d",
+                            slice.start(),
+                            slice.end(),
+                            slice.dim(),
+                            shape[slice.dim()]));
         }
         if (bits % 8 != 0) {
-            throw new IllegalArgumentException("cannot slice a tensor of " + bits + "-bit elements");
+            throw new IllegalArgumentException(
+                    "cannot slice a tensor of " + bits + "-bit elements");
         }
         long outer = 1;
         for (int i = 0; i < slice.dim(); i++) {
@@ -57,15 +68,18 @@ public record SliceGeometry(long runs, long runLength, long runStride, long firs
         return runs * runLength;
     }
 
-    /** Receives one contiguous piece: {@code length} bytes at {@code sourceOffset} of the tensor, for {@code destinationOffset}. */
+    /**
+     * Receives one contiguous piece: {@code length} bytes at {@code sourceOffset} of the tensor,
+     * for {@code destinationOffset}.
+     */
     @FunctionalInterface
     public interface RunConsumer {
         void accept(long sourceOffset, long destinationOffset, long length);
     }
 
     /**
-     * Calls {@code consumer} for each contiguous source piece of the slice's bytes
-     * {@code [sliceOffset, sliceOffset + length)}, in order; destination offsets start at 0.
+     * Calls {@code consumer} for each contiguous source piece of the slice's bytes {@code
+     * [sliceOffset, sliceOffset + length)}, in order; destination offsets start at 0.
      */
     public void forEachRun(long sliceOffset, long length, RunConsumer consumer) {
         long done = 0;

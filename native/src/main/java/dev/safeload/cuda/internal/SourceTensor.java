@@ -15,8 +15,12 @@ import java.util.Objects;
  * @param byteLength the tensor's size in bytes
  * @param reader reads bytes of this tensor
  */
-public record SourceTensor(String name, String dtype, int bits, long[] shape, long byteLength, Reader reader) {
-    /** Reads {@code dst.byteSize()} bytes of the tensor starting {@code offset} bytes into it; thread-safe. */
+public record SourceTensor(
+        String name, String dtype, int bits, long[] shape, long byteLength, Reader reader) {
+    /**
+     * Reads {@code dst.byteSize()} bytes of the tensor starting {@code offset} bytes into it;
+     * thread-safe.
+     */
     @FunctionalInterface
     public interface Reader {
         void read(long offset, MemorySegment dst);

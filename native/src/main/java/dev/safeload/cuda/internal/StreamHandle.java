@@ -2,7 +2,10 @@ package dev.safeload.cuda.internal;
 
 import jcuda.driver.CUstream;
 
-/** A {@link CUstream} whose raw handle can be read, for {@code cublasSetStream_v2} through java.lang.foreign. */
+/**
+ * A {@link CUstream} whose raw handle can be read, for {@code cublasSetStream_v2} through
+ * java.lang.foreign.
+ */
 public final class StreamHandle extends CUstream {
     public StreamHandle() {}
 

@@ -3,6 +3,7 @@ package dev.safeload.cuda.internal;
 import dev.safeload.SafeloadException;
 import dev.safeload.cuda.CudaError;
 import dev.safeload.cuda.CudaException;
+
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.List;
@@ -16,11 +17,10 @@ import java.util.concurrent.atomic.AtomicReference;
  * Runs an {@link UploadPlan} on a {@link CopyEngine}: {@code readers} threads take chunks in order,
  * each fills a free bounce buffer from the file (gathering sliced runs), enqueues its copy on lane
  * {@code chunk % lanes} with a fence behind it, and goes on to the next chunk; a recycler thread
- * waits on the fences and puts each buffer back on the free list once its copy has run. With
- * {@code stagingBuffers > readers} reading overlaps the copies of earlier chunks on every lane
- * (double or triple buffering), which is what takes an upload to the link's speed when the file
- * is in the page cache (reference/safetensors.md 4.1: a pinned bounce buffer, not DMA from mapped
- * pages).
+ * waits on the fences and puts each buffer back on the free list once its copy has run. With {@code
+ * stagingBuffers > readers} reading overlaps the copies of earlier chunks on every lane (double or
+ * triple buffering), which is what takes an upload to the link's speed when the file is in the page
+ * cache (reference/safetensors.md 4.1: a pinned bounce buffer, not DMA from mapped pages).
  */
 public final class UploadPipeline {
     /** What one run moved. */
@@ -40,8 +40,12 @@ public final class UploadPipeline {
 
     public UploadPipeline(UploadPlan plan, CopyEngine engine, int readers, int stagingBuffers) {
         if (readers < 1 || stagingBuffers < 1) {
-            throw new IllegalArgumentException("at least one reader and one bounce buffer (got " + readers + ", "
-                    + stagingBuffers + ")");
+            throw new IllegalArgumentException(
+                    "at least one reader and one bounce buffer (got "
+                            + readers
+                            + ", "
+                            + stagingBuffers
+                            + ")");
         }
         this.plan = plan;
         this.engine = engine;
@@ -49,7 +53,10 @@ public final class UploadPipeline {
         this.stagingBuffers = stagingBuffers;
     }
 
-    /** Moves every chunk; returns when all copies are done, or throws the first failure once everything has stopped. */
+    /**
+     * Moves every chunk; returns when all copies are done, or throws the first failure once
+     * everything has stopped.
+     */
     public Stats run() {
         long start = System.nanoTime();
         int buffers = (int) Math.min(stagingBuffers, Math.max(1, plan.chunks().size()));
@@ -61,11 +68,15 @@ public final class UploadPipeline {
                 all.add(staging);
                 free.add(staging);
             }
-            Thread recycler = Thread.ofPlatform().name("safeload-upload-recycler").start(() -> recycle(free));
+            Thread recycler =
+                    Thread.ofPlatform().name("safeload-upload-recycler").start(() -> recycle(free));
             List<Thread> threads = new ArrayList<>();
             int count = Math.min(readers, Math.max(1, plan.chunks().size()));
             for (int i = 0; i < count; i++) {
-                threads.add(Thread.ofPlatform().name("safeload-upload-reader-" + i).start(() -> read(free)));
+                threads.add(
+                        Thread.ofPlatform()
+                                .name("safeload-upload-reader-" + i)
+                                .start(() -> read(free)));
             }
             joinAll(threads);
             inFlight.add(DONE);
@@ -97,13 +108,15 @@ public final class UploadPipeline {
             throw asException(problem);
         }
         long read = plan.tensors().stream().mapToLong(UploadPlan.PlannedTensor::sourceBytes).sum();
-        return new Stats(plan.chunks().size(), read, plan.transferBytes(), System.nanoTime() - start);
+        return new Stats(
+                plan.chunks().size(), read, plan.transferBytes(), System.nanoTime() - start);
     }
 
     private void read(BlockingQueue<CopyEngine.Staging> free) {
         try {
             int index;
-            while (failure.get() == null && (index = next.getAndIncrement()) < plan.chunks().size()) {
+            while (failure.get() == null
+                    && (index = next.getAndIncrement()) < plan.chunks().size()) {
                 UploadPlan.Chunk chunk = plan.chunks().get(index);
                 CopyEngine.Staging staging = free.take();
                 boolean submitted = false;
@@ -111,7 +124,12 @@ public final class UploadPipeline {
                     fill(chunk, staging.segment());
                     int lane = index % engine.lanes();
                     if (chunk.conversion().isPresent()) {
-                        engine.convert(lane, staging, chunk.elements(), chunk.conversion().get(), chunk.arenaOffset());
+                        engine.convert(
+                                lane,
+                                staging,
+                                chunk.elements(),
+                                chunk.conversion().get(),
+                                chunk.arenaOffset());
                     } else {
                         engine.copy(lane, staging, chunk.bounceBytes(), chunk.arenaOffset());
                     }
@@ -140,8 +158,14 @@ public final class UploadPipeline {
             }
             SourceTensor.Reader reader = piece.tensor().source().reader();
             long base = piece.bounceOffset();
-            piece.tensor().geometry().forEachRun(piece.sliceOffset(), piece.length(),
-                    (sourceOffset, offset, length) -> reader.read(sourceOffset, bounce.asSlice(base + offset, length)));
+            piece.tensor()
+                    .geometry()
+                    .forEachRun(
+                            piece.sliceOffset(),
+                            piece.length(),
+                            (sourceOffset, offset, length) ->
+                                    reader.read(
+                                            sourceOffset, bounce.asSlice(base + offset, length)));
             filled = piece.bounceOffset() + piece.length();
         }
     }
@@ -192,10 +216,18 @@ public final class UploadPipeline {
         return switch (problem) {
             case SafeloadException e -> e;
             case Error e -> throw e;
-            case InterruptedException e -> new CudaException(CudaError.UPLOAD_READ_FAILED, "upload",
-                    "the upload was interrupted", e);
-            default -> new CudaException(CudaError.UPLOAD_READ_FAILED, "upload",
-                    "reading tensors for the upload failed: " + problem, problem);
+            case InterruptedException e ->
+                    new CudaException(
+                            CudaError.UPLOAD_READ_FAILED,
+                            "upload",
+                            "the upload was interrupted",
+                            e);
+            default ->
+                    new CudaException(
+                            CudaError.UPLOAD_READ_FAILED,
+                            "upload",
+                            "reading tensors for the upload failed: " + problem,
+                            problem);
         };
     }
 }

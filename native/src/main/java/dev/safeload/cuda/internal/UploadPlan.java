@@ -1,6 +1,7 @@
 package dev.safeload.cuda.internal;
 
 import dev.safeload.cuda.TensorSlice;
+
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -12,10 +13,9 @@ import java.util.Optional;
  * and the copy engine moves, each at most one bounce buffer.
  *
  * <p>A <em>direct</em> chunk is an arena byte range: its bounce buffer is laid out exactly as the
- * arena, so several small tensors (with their alignment padding, zeroed) go in one copy and a
- * large tensor in several. A <em>converting</em> chunk holds source-dtype elements of one tensor;
- * the engine copies them to device scratch and a kernel writes the converted elements into the
- * arena.
+ * arena, so several small tensors (with their alignment padding, zeroed) go in one copy and a large
+ * tensor in several. A <em>converting</em> chunk holds source-dtype elements of one tensor; the
+ * engine copies them to device scratch and a kernel writes the converted elements into the arena.
  */
 public final class UploadPlan {
     /** Device alignment of every tensor: cudaMalloc's own, and enough for any vectorized load. */
@@ -32,22 +32,36 @@ public final class UploadPlan {
      * @param arenaOffset where it starts in the arena
      * @param outputBytes its size in device memory
      */
-    public record PlannedTensor(SourceTensor source, String outputDtype, long[] outputShape, SliceGeometry geometry,
-            Optional<Conversion> conversion, long arenaOffset, long outputBytes) {
+    public record PlannedTensor(
+            SourceTensor source,
+            String outputDtype,
+            long[] outputShape,
+            SliceGeometry geometry,
+            Optional<Conversion> conversion,
+            long arenaOffset,
+            long outputBytes) {
         /** Bytes read from the source. */
         public long sourceBytes() {
             return geometry.byteLength();
         }
     }
 
-    /** Part of one tensor's (sliced) bytes, {@code [sliceOffset, sliceOffset + length)}, at {@code bounceOffset}. */
+    /**
+     * Part of one tensor's (sliced) bytes, {@code [sliceOffset, sliceOffset + length)}, at {@code
+     * bounceOffset}.
+     */
     public record Piece(PlannedTensor tensor, long sliceOffset, long length, long bounceOffset) {}
 
     /**
-     * One unit of work: fill {@code bounceBytes} of a bounce buffer from {@code pieces}, then copy it
-     * to the arena at {@code arenaOffset} (direct) or convert it into the arena there.
+     * One unit of work: fill {@code bounceBytes} of a bounce buffer from {@code pieces}, then copy
+     * it to the arena at {@code arenaOffset} (direct) or convert it into the arena there.
      */
-    public record Chunk(int index, List<Piece> pieces, long bounceBytes, long arenaOffset, Optional<Conversion> conversion) {
+    public record Chunk(
+            int index,
+            List<Piece> pieces,
+            long bounceBytes,
+            long arenaOffset,
+            Optional<Conversion> conversion) {
         /** Elements a converting chunk converts. */
         public long elements() {
             return conversion.map(c -> bounceBytes / c.sourceBytes()).orElse(0L);
@@ -55,14 +69,16 @@ public final class UploadPlan {
     }
 
     /** What to do with one tensor: the slice and the dtype wanted (either may be absent). */
-    public record Request(SourceTensor tensor, Optional<TensorSlice> slice, Optional<String> dtype) {}
+    public record Request(
+            SourceTensor tensor, Optional<TensorSlice> slice, Optional<String> dtype) {}
 
     private final List<PlannedTensor> tensors;
     private final List<Chunk> chunks;
     private final long arenaBytes;
     private final long chunkBytes;
 
-    private UploadPlan(List<PlannedTensor> tensors, List<Chunk> chunks, long arenaBytes, long chunkBytes) {
+    private UploadPlan(
+            List<PlannedTensor> tensors, List<Chunk> chunks, long arenaBytes, long chunkBytes) {
         this.tensors = tensors;
         this.chunks = chunks;
         this.arenaBytes = arenaBytes;
@@ -75,8 +91,11 @@ public final class UploadPlan {
      */
     public static UploadPlan of(List<Request> requests, long chunkBytes) {
         if (chunkBytes < ALIGNMENT || chunkBytes % 8 != 0) {
-            throw new IllegalArgumentException("chunk size must be a multiple of 8 and at least " + ALIGNMENT
-                    + " bytes, not " + chunkBytes);
+            throw new IllegalArgumentException(
+                    "chunk size must be a multiple of 8 and at least "
+                            + ALIGNMENT
+                            + " bytes, not "
+                            + chunkBytes);
         }
         List<PlannedTensor> tensors = new ArrayList<>();
         long offset = 0;
@@ -93,8 +112,10 @@ public final class UploadPlan {
         long[] shape = source.shape();
         SliceGeometry geometry;
         try {
-            geometry = request.slice().map(s -> SliceGeometry.of(shape, source.bits(), s))
-                    .orElseGet(() -> SliceGeometry.whole(source.byteLength()));
+            geometry =
+                    request.slice()
+                            .map(s -> SliceGeometry.of(shape, source.bits(), s))
+                            .orElseGet(() -> SliceGeometry.whole(source.byteLength()));
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("cannot slice " + source + ": " + e.getMessage(), e);
         }
@@ -103,12 +124,29 @@ public final class UploadPlan {
         Optional<Conversion> conversion = Optional.empty();
         long outputBytes = geometry.byteLength();
         if (!dtype.equals(source.dtype())) {
-            conversion = Optional.of(Conversion.of(source.dtype(), dtype).orElseThrow(() -> new IllegalArgumentException(
-                    String.format(Locale.ROOT, "cannot convert %s from %s to %s on the device (supported: F32 or BF16 "
-                            + "to F16, F32 or F16 to BF16)", source.name(), source.dtype(), dtype))));
-            outputBytes = geometry.byteLength() / conversion.get().sourceBytes() * conversion.get().targetBytes();
+            conversion =
+                    Optional.of(
+                            Conversion.of(source.dtype(), dtype)
+                                    .orElseThrow(
+                                            () ->
+                                                    new IllegalArgumentException(
+                                                            String.format(
+                                                                    Locale.ROOT,
+                                                                    "cannot convert %s from %s to"
+                                                                        + " %s on the device"
+                                                                        + " (supported: F32 or BF16"
+                                                                        + " to F16, F32 or F16 to"
+                                                                        + " BF16)",
+                                                                    source.name(),
+                                                                    source.dtype(),
+                                                                    dtype))));
+            outputBytes =
+                    geometry.byteLength()
+                            / conversion.get().sourceBytes()
+                            * conversion.get().targetBytes();
         }
-        return new PlannedTensor(source, dtype, shape, geometry, conversion, align(offset), outputBytes);
+        return new PlannedTensor(
+                source, dtype, shape, geometry, conversion, align(offset), outputBytes);
     }
 
     private static List<Chunk> cut(List<PlannedTensor> tensors, long chunkBytes) {
@@ -118,12 +156,21 @@ public final class UploadPlan {
         for (PlannedTensor t : tensors) {
             if (t.conversion().isPresent()) {
                 openStart = flush(chunks, open, openStart);
-                long step = chunkBytes / t.conversion().get().sourceBytes() * t.conversion().get().sourceBytes();
+                long step =
+                        chunkBytes
+                                / t.conversion().get().sourceBytes()
+                                * t.conversion().get().sourceBytes();
                 for (long done = 0; done < t.sourceBytes(); done += step) {
                     long n = Math.min(step, t.sourceBytes() - done);
                     long elementsBefore = done / t.conversion().get().sourceBytes();
-                    chunks.add(new Chunk(chunks.size(), List.of(new Piece(t, done, n, 0)), n,
-                            t.arenaOffset() + elementsBefore * t.conversion().get().targetBytes(), t.conversion()));
+                    chunks.add(
+                            new Chunk(
+                                    chunks.size(),
+                                    List.of(new Piece(t, done, n, 0)),
+                                    n,
+                                    t.arenaOffset()
+                                            + elementsBefore * t.conversion().get().targetBytes(),
+                                    t.conversion()));
                 }
                 continue;
             }
@@ -149,8 +196,13 @@ public final class UploadPlan {
     private static long flush(List<Chunk> chunks, List<Piece> open, long openStart) {
         if (!open.isEmpty()) {
             Piece last = open.getLast();
-            chunks.add(new Chunk(chunks.size(), List.copyOf(open), last.bounceOffset() + last.length(), openStart,
-                    Optional.empty()));
+            chunks.add(
+                    new Chunk(
+                            chunks.size(),
+                            List.copyOf(open),
+                            last.bounceOffset() + last.length(),
+                            openStart,
+                            Optional.empty()));
             open.clear();
         }
         return -1;
@@ -168,7 +220,9 @@ public final class UploadPlan {
         return chunks;
     }
 
-    /** Bytes of the arena (at least one alignment unit, as the driver refuses empty allocations). */
+    /**
+     * Bytes of the arena (at least one alignment unit, as the driver refuses empty allocations).
+     */
     public long arenaBytes() {
         return Math.max(arenaBytes, ALIGNMENT);
     }

@@ -4,6 +4,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.safeload.testing.PythonOracle;
+
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -13,19 +18,15 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.Assumptions;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The conversions' bits, three ways: the Java reference ({@link Conversion}) against numpy's
- * {@code astype(float16)} and c10's bf16 rounding formula for every 16-bit input and a million
- * f32 inputs (ties, subnormals, overflow included), and against the CUDA C functions the kernels
- * run (src/main/cuda/convert.cu, compiled for the host with nvcc) for every input, NaNs included.
+ * The conversions' bits, three ways: the Java reference ({@link Conversion}) against numpy's {@code
+ * astype(float16)} and c10's bf16 rounding formula for every 16-bit input and a million f32 inputs
+ * (ties, subnormals, overflow included), and against the CUDA C functions the kernels run
+ * (src/main/cuda/convert.cu, compiled for the host with nvcc) for every input, NaNs included.
  */
 class ConversionBitsTest {
-    @TempDir
-    Path dir;
+    @TempDir Path dir;
 
     /** Every 16-bit pattern. */
     private static short[] all16() {
@@ -36,10 +37,15 @@ class ConversionBitsTest {
         return out;
     }
 
-    /** Random f32 patterns plus, for every sign and exponent, mantissas at and around both rounding ties. */
+    /**
+     * Random f32 patterns plus, for every sign and exponent, mantissas at and around both rounding
+     * ties.
+     */
     private static int[] f32Inputs() {
-        int[] mantissas = {0, 1, 0xFFF, 0x1000, 0x1001, 0x2000, 0x3000, 0x7FFF, 0x8000, 0x8001, 0x18000, 0x400000,
-            0x7FE000, 0x7FF000, 0x7FFFFF};
+        int[] mantissas = {
+            0, 1, 0xFFF, 0x1000, 0x1001, 0x2000, 0x3000, 0x7FFF, 0x8000, 0x8001, 0x18000, 0x400000,
+            0x7FE000, 0x7FF000, 0x7FFFFF
+        };
         int[] out = new int[(1 << 20) + 2 * 256 * mantissas.length];
         Random random = new Random(11);
         int n = 0;
@@ -86,7 +92,8 @@ class ConversionBitsTest {
     }
 
     private Path write(Conversion c, int[] inputs) throws IOException {
-        ByteBuffer b = ByteBuffer.allocate(inputs.length * c.sourceBytes()).order(ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer b =
+                ByteBuffer.allocate(inputs.length * c.sourceBytes()).order(ByteOrder.LITTLE_ENDIAN);
         for (int v : inputs) {
             if (c.sourceBytes() == 4) {
                 b.putInt(v);
@@ -112,7 +119,8 @@ class ConversionBitsTest {
         assertEquals((short) 0x7FC0, Conversion.f32ToBf16(Float.intBitsToFloat(0xFF800001)));
         assertEquals((short) 0x7E00, Conversion.f32ToF16(Float.intBitsToFloat(0x7FC00000)));
         assertEquals((short) 0xFE00, Conversion.f32ToF16(Float.intBitsToFloat(0xFFC00000)));
-        // A signalling NaN whose payload is below f16's mantissa still comes out a (quiet) NaN, not infinity.
+        // A signalling NaN whose payload is below f16's mantissa still comes out a (quiet) NaN, not
+        // infinity.
         assertEquals((short) 0x7E00, Conversion.f32ToF16(Float.intBitsToFloat(0x7F800001)));
         // Rounding a large finite f32 up to bf16 gives infinity, not NaN.
         assertEquals((short) 0x7F80, Conversion.f32ToBf16(Float.intBitsToFloat(0x7F7FFFFF)));
@@ -121,7 +129,8 @@ class ConversionBitsTest {
     @Test
     void javaReferenceMatchesNumpyAndC10ForEveryNonNaNInput() throws IOException {
         PythonOracle.assume("numpy");
-        String code = """
+        String code =
+                """
                 import sys
                 import numpy as np
                 kind, src, dst = sys.argv[1], sys.argv[2], sys.argv[3]
@@ -145,7 +154,8 @@ class ConversionBitsTest {
         for (Conversion c : Conversion.values()) {
             int[] inputs = inputs(c);
             Path out = dir.resolve(c.name() + ".numpy");
-            PythonOracle.run(code, List.of(c.name(), write(c, inputs).toString(), out.toString())).orThrow();
+            PythonOracle.run(code, List.of(c.name(), write(c, inputs).toString(), out.toString()))
+                    .orThrow();
             short[] expected = read(out);
             assertEquals(inputs.length, expected.length);
             int compared = 0;
@@ -156,8 +166,14 @@ class ConversionBitsTest {
                 compared++;
                 short actual = java(c, inputs[i]);
                 if (actual != expected[i]) {
-                    throw new AssertionError(String.format(Locale.ROOT, "%s(0x%x): numpy 0x%04x, Java 0x%04x", c,
-                            inputs[i], expected[i], actual));
+                    throw new AssertionError(
+                            String.format(
+                                    Locale.ROOT,
+                                    "%s(0x%x): numpy 0x%04x, Java 0x%04x",
+                                    c,
+                                    inputs[i],
+                                    expected[i],
+                                    actual));
                 }
             }
             assertTrue(compared > inputs.length / 2, c + " compared only " + compared);
@@ -165,15 +181,26 @@ class ConversionBitsTest {
     }
 
     @Test
-    void cudaFunctionsMatchTheJavaReferenceForEveryInputNaNsIncluded() throws IOException, InterruptedException {
+    void cudaFunctionsMatchTheJavaReferenceForEveryInputNaNsIncluded()
+            throws IOException, InterruptedException {
         Path binary = dir.resolve("convert_host");
         Process nvcc;
         try {
-            nvcc = new ProcessBuilder("nvcc", "-O2", "-o", binary.toString(),
-                    Path.of("src/test/cuda/convert_host.cu").toAbsolutePath().toString())
-                    .redirectErrorStream(true).start();
+            nvcc =
+                    new ProcessBuilder(
+                                    "nvcc",
+                                    "-O2",
+                                    "-o",
+                                    binary.toString(),
+                                    Path.of("src/test/cuda/convert_host.cu")
+                                            .toAbsolutePath()
+                                            .toString())
+                            .redirectErrorStream(true)
+                            .start();
         } catch (IOException e) {
-            Assumptions.abort("nvcc is not on PATH, so the CUDA C conversions cannot be compiled for the host");
+            Assumptions.abort(
+                    "nvcc is not on PATH, so the CUDA C conversions cannot be compiled for the"
+                            + " host");
             return;
         }
         String log = new String(nvcc.getInputStream().readAllBytes());
@@ -183,8 +210,14 @@ class ConversionBitsTest {
             int[] inputs = inputs(c);
             Path out = dir.resolve(c.name() + ".cuda");
             String kernel = c.kernel().replace("safeload_", "");
-            Process run = new ProcessBuilder(binary.toString(), kernel, write(c, inputs).toString(), out.toString())
-                    .redirectErrorStream(true).start();
+            Process run =
+                    new ProcessBuilder(
+                                    binary.toString(),
+                                    kernel,
+                                    write(c, inputs).toString(),
+                                    out.toString())
+                            .redirectErrorStream(true)
+                            .start();
             String runLog = new String(run.getInputStream().readAllBytes());
             assertTrue(run.waitFor(2, TimeUnit.MINUTES));
             assertEquals(0, run.exitValue(), runLog);
@@ -193,8 +226,14 @@ class ConversionBitsTest {
             for (int i = 0; i < inputs.length; i++) {
                 short expected = java(c, inputs[i]);
                 if (cuda[i] != expected) {
-                    throw new AssertionError(String.format(Locale.ROOT, "%s(0x%x): Java 0x%04x, CUDA C 0x%04x", c,
-                            inputs[i], expected, cuda[i]));
+                    throw new AssertionError(
+                            String.format(
+                                    Locale.ROOT,
+                                    "%s(0x%x): Java 0x%04x, CUDA C 0x%04x",
+                                    c,
+                                    inputs[i],
+                                    expected,
+                                    cuda[i]));
                 }
             }
         }

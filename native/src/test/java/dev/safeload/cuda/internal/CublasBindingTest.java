@@ -1,17 +1,24 @@
 package dev.safeload.cuda.internal;
 
-import static java.lang.foreign.ValueLayout.ADDRESS;
-import static java.lang.foreign.ValueLayout.JAVA_DOUBLE;
-import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
-import static java.lang.foreign.ValueLayout.JAVA_INT;
-import static java.lang.foreign.ValueLayout.JAVA_SHORT;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_DOUBLE;
+import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_SHORT;
+
 import dev.safeload.cuda.CudaError;
 import dev.safeload.cuda.CudaException;
+
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
@@ -23,10 +30,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.Assumptions;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The cuBLAS binding's descriptors, checked against a C library with cuBLAS's signatures that
@@ -35,8 +38,7 @@ import org.junit.jupiter.api.io.TempDir;
  * WrongMethodTypeException from invokeExact).
  */
 class CublasBindingTest {
-    @TempDir
-    static Path dir;
+    @TempDir static Path dir;
     static Path stub;
     static CublasLibrary library;
     static MethodHandle lastCall;
@@ -48,10 +50,20 @@ class CublasBindingTest {
         stub = dir.resolve("libcublas_stub.so");
         Process cc;
         try {
-            cc = new ProcessBuilder("cc", "-shared", "-fPIC", "-O1", "-o", stub.toString(), source.toString())
-                    .redirectErrorStream(true).start();
+            cc =
+                    new ProcessBuilder(
+                                    "cc",
+                                    "-shared",
+                                    "-fPIC",
+                                    "-O1",
+                                    "-o",
+                                    stub.toString(),
+                                    source.toString())
+                            .redirectErrorStream(true)
+                            .start();
         } catch (IOException e) {
-            Assumptions.abort("no C compiler (cc) on PATH to build the cuBLAS stand-in: " + e.getMessage());
+            Assumptions.abort(
+                    "no C compiler (cc) on PATH to build the cuBLAS stand-in: " + e.getMessage());
             return;
         }
         String output = new String(cc.getInputStream().readAllBytes());
@@ -60,9 +72,13 @@ class CublasBindingTest {
         CublasLibrary.Loaded loaded = CublasLibrary.open(List.of(stub.toString()));
         assertTrue(loaded.library().isPresent(), loaded.problem());
         library = loaded.library().orElseThrow();
-        lastCall = Linker.nativeLinker().downcallHandle(
-                SymbolLookup.libraryLookup(stub, Arena.global()).find("stub_last_call").orElseThrow(),
-                FunctionDescriptor.of(ADDRESS));
+        lastCall =
+                Linker.nativeLinker()
+                        .downcallHandle(
+                                SymbolLookup.libraryLookup(stub, Arena.global())
+                                        .find("stub_last_call")
+                                        .orElseThrow(),
+                                FunctionDescriptor.of(ADDRESS));
     }
 
     static String last() throws Throwable {
@@ -88,10 +104,30 @@ class CublasBindingTest {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment alpha = arena.allocateFrom(JAVA_FLOAT, 0.5f);
             MemorySegment beta = arena.allocateFrom(JAVA_FLOAT, 1.0f);
-            int status = library.gemmEx(MemorySegment.ofAddress(0x10), 1, 0, 3, 4, 5, alpha, 0xa000, 2, 6, 0xb000,
-                    14, 7, beta, 0xc000, 0, 8, 68, -1);
+            int status =
+                    library.gemmEx(
+                            MemorySegment.ofAddress(0x10),
+                            1,
+                            0,
+                            3,
+                            4,
+                            5,
+                            alpha,
+                            0xa000,
+                            2,
+                            6,
+                            0xb000,
+                            14,
+                            7,
+                            beta,
+                            0xc000,
+                            0,
+                            8,
+                            68,
+                            -1);
             assertEquals(0, status);
-            assertEquals("gemmEx 0x10 1 0 3 4 5 0.5 0xa000 2 6 0xb000 14 7 1 0xc000 0 8 68 -1", last());
+            assertEquals(
+                    "gemmEx 0x10 1 0 3 4 5 0.5 0xa000 2 6 0xb000 14 7 1 0xc000 0 8 68 -1", last());
         }
     }
 
@@ -100,10 +136,34 @@ class CublasBindingTest {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment alpha = arena.allocateFrom(JAVA_DOUBLE, -2.0);
             MemorySegment beta = arena.allocateFrom(JAVA_DOUBLE, 0.25);
-            library.gemmStridedBatchedEx(MemorySegment.ofAddress(0x10), 0, 1, 3, 4, 5, alpha, 0xa000, 1, 6,
-                    5_000_000_000L, 0xb000, 1, 7, 6_000_000_000L, beta, 0xc000, 1, 8, 7_000_000_000L, 9, 70, -1);
-            assertEquals("stridedBatched 0x10 0 1 3 4 5 -2 0xa000 1 6 5000000000 0xb000 1 7 6000000000 0.25 0xc000 1 8 "
-                    + "7000000000 9 70 -1", last());
+            library.gemmStridedBatchedEx(
+                    MemorySegment.ofAddress(0x10),
+                    0,
+                    1,
+                    3,
+                    4,
+                    5,
+                    alpha,
+                    0xa000,
+                    1,
+                    6,
+                    5_000_000_000L,
+                    0xb000,
+                    1,
+                    7,
+                    6_000_000_000L,
+                    beta,
+                    0xc000,
+                    1,
+                    8,
+                    7_000_000_000L,
+                    9,
+                    70,
+                    -1);
+            assertEquals(
+                    "stridedBatched 0x10 0 1 3 4 5 -2 0xa000 1 6 5000000000 0xb000 1 7 6000000000"
+                            + " 0.25 0xc000 1 8 7000000000 9 70 -1",
+                    last());
         }
     }
 
@@ -112,9 +172,31 @@ class CublasBindingTest {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment alpha = arena.allocateFrom(JAVA_SHORT, Float.floatToFloat16(1.0f));
             MemorySegment beta = arena.allocateFrom(JAVA_SHORT, Float.floatToFloat16(-2.0f));
-            library.gemmBatchedEx(MemorySegment.ofAddress(0x10), 0, 0, 3, 4, 5, alpha, 0xa000, 2, 6, 0xb000, 2, 7,
-                    beta, 0xc000, 2, 8, 11, 64, -1);
-            assertEquals("batched 0x10 0 0 3 4 5 0x3c00 0xa000 2 6 0xb000 2 7 0xc000 0xc000 2 8 11 64 -1", last());
+            library.gemmBatchedEx(
+                    MemorySegment.ofAddress(0x10),
+                    0,
+                    0,
+                    3,
+                    4,
+                    5,
+                    alpha,
+                    0xa000,
+                    2,
+                    6,
+                    0xb000,
+                    2,
+                    7,
+                    beta,
+                    0xc000,
+                    2,
+                    8,
+                    11,
+                    64,
+                    -1);
+            assertEquals(
+                    "batched 0x10 0 0 3 4 5 0x3c00 0xa000 2 6 0xb000 2 7 0xc000 0xc000 2 8 11 64"
+                            + " -1",
+                    last());
         }
     }
 
@@ -133,20 +215,44 @@ class CublasBindingTest {
             MemorySegment ldb = arena.allocateFrom(JAVA_INT, 10, 11);
             MemorySegment ldc = arena.allocateFrom(JAVA_INT, 12, 13);
             MemorySegment size = arena.allocateFrom(JAVA_INT, 14, 15);
-            library.gemmGroupedBatchedEx(MemorySegment.ofAddress(0x10), ta, tb, m, n, k, alpha, 0xa000, 2, lda, 0xb000,
-                    14, ldb, beta, 0xc000, 0, ldc, 2, size, 68);
-            assertEquals("grouped 0x10 0xa000 2 0xb000 14 0xc000 0 2 68 [0 1 2 4 6 0.5 8 10 1 12 14] "
-                    + "[1 0 3 5 7 1.5 9 11 0 13 15]", last());
+            library.gemmGroupedBatchedEx(
+                    MemorySegment.ofAddress(0x10),
+                    ta,
+                    tb,
+                    m,
+                    n,
+                    k,
+                    alpha,
+                    0xa000,
+                    2,
+                    lda,
+                    0xb000,
+                    14,
+                    ldb,
+                    beta,
+                    0xc000,
+                    0,
+                    ldc,
+                    2,
+                    size,
+                    68);
+            assertEquals(
+                    "grouped 0x10 0xa000 2 0xb000 14 0xc000 0 2 68 [0 1 2 4 6 0.5 8 10 1 12 14] "
+                            + "[1 0 3 5 7 1.5 9 11 0 13 15]",
+                    last());
         }
     }
 
     @Test
     void statusesBecomeNamedExceptions() {
-        CudaException e = assertThrows(CudaException.class, () -> CublasLibrary.check(7, "cublasGemmEx(m=1)"));
+        CudaException e =
+                assertThrows(
+                        CudaException.class, () -> CublasLibrary.check(7, "cublasGemmEx(m=1)"));
         assertEquals(CudaError.CUBLAS_STATUS_INVALID_VALUE, e.kind());
         assertEquals(7, e.code());
         assertEquals("cublasGemmEx(m=1) failed: CUBLAS_STATUS_INVALID_VALUE (7)", e.getMessage());
-        CudaException unknown = assertThrows(CudaException.class, () -> CublasLibrary.check(42, "cublasCreate_v2"));
+        CudaException unknown =
+                assertThrows(CudaException.class, () -> CublasLibrary.check(42, "cublasCreate_v2"));
         assertEquals(CudaError.CUBLAS_STATUS_UNKNOWN, unknown.kind());
         assertEquals(42, unknown.code());
         assertTrue(unknown.getMessage().contains("CUBLAS_STATUS_42"), unknown.getMessage());
@@ -154,7 +260,8 @@ class CublasBindingTest {
 
     @Test
     void missingLibraryNamesEveryCandidateAndTheOverride() {
-        CublasLibrary.Loaded loaded = CublasLibrary.open(List.of("libcublas.so.99", dir.resolve("nope.so").toString()));
+        CublasLibrary.Loaded loaded =
+                CublasLibrary.open(List.of("libcublas.so.99", dir.resolve("nope.so").toString()));
         assertFalse(loaded.library().isPresent());
         assertTrue(loaded.problem().contains("libcublas.so.99"), loaded.problem());
         assertTrue(loaded.problem().contains("nope.so"), loaded.problem());
@@ -167,7 +274,9 @@ class CublasBindingTest {
         Path empty = dir.resolve("empty.c");
         Files.writeString(empty, "int unrelated(void) { return 0; }\n");
         Path so = dir.resolve("libempty.so");
-        Process cc = new ProcessBuilder("cc", "-shared", "-fPIC", "-o", so.toString(), empty.toString()).start();
+        Process cc =
+                new ProcessBuilder("cc", "-shared", "-fPIC", "-o", so.toString(), empty.toString())
+                        .start();
         assertTrue(cc.waitFor(60, TimeUnit.SECONDS));
         assertEquals(0, cc.exitValue());
         CublasLibrary.Loaded loaded = CublasLibrary.open(List.of(so.toString()));

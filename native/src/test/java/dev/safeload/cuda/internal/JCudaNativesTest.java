@@ -6,6 +6,11 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.safeload.cuda.Cuda;
+
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -14,17 +19,13 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
- * JCuda's JNI library goes into a directory only this user can write, never JCuda's fixed
- * {@code /tmp} path where a planted file would be loaded as is.
+ * JCuda's JNI library goes into a directory only this user can write, never JCuda's fixed {@code
+ * /tmp} path where a planted file would be loaded as is.
  */
 class JCudaNativesTest {
-    @TempDir
-    Path dir;
+    @TempDir Path dir;
 
     String name;
     byte[] library;
@@ -42,16 +43,21 @@ class JCudaNativesTest {
         Path target = dir.resolve("cache/safeload/jcuda");
         assertEquals(target, JCudaNatives.prepare(target).orElseThrow());
         assertArrayEquals(library, Files.readAllBytes(target.resolve(name)));
-        assertEquals("rwx------", PosixFilePermissions.toString(Files.getPosixFilePermissions(target)));
+        assertEquals(
+                "rwx------", PosixFilePermissions.toString(Files.getPosixFilePermissions(target)));
         try (var files = Files.list(target)) {
-            assertEquals(List.of(target.resolve(name)), files.toList(), "no partial file left behind");
+            assertEquals(
+                    List.of(target.resolve(name)), files.toList(), "no partial file left behind");
         }
     }
 
     @Test
     void replacesAPlantedOrTruncatedFile() throws IOException {
-        Path target = Files.createDirectory(dir.resolve("jcuda"), PosixFilePermissions.asFileAttribute(
-                PosixFilePermissions.fromString("rwx------")));
+        Path target =
+                Files.createDirectory(
+                        dir.resolve("jcuda"),
+                        PosixFilePermissions.asFileAttribute(
+                                PosixFilePermissions.fromString("rwx------")));
         Files.write(target.resolve(name), new byte[] {0x7f, 'E', 'L', 'F'});
         assertTrue(JCudaNatives.prepare(target).isPresent());
         assertArrayEquals(library, Files.readAllBytes(target.resolve(name)));
@@ -63,8 +69,11 @@ class JCudaNativesTest {
         Files.setPosixFilePermissions(shared, PosixFilePermissions.fromString("rwxrwxrwx"));
         assertTrue(JCudaNatives.prepare(shared).isEmpty());
         assertFalse(Files.exists(shared.resolve(name)), "nothing written into a shared directory");
-        Path real = Files.createDirectory(dir.resolve("real"), PosixFilePermissions.asFileAttribute(
-                PosixFilePermissions.fromString("rwx------")));
+        Path real =
+                Files.createDirectory(
+                        dir.resolve("real"),
+                        PosixFilePermissions.asFileAttribute(
+                                PosixFilePermissions.fromString("rwx------")));
         Path link = Files.createSymbolicLink(dir.resolve("link"), real);
         assertTrue(JCudaNatives.prepare(link).isEmpty());
     }
@@ -74,9 +83,16 @@ class JCudaNativesTest {
     void theProbeLoadsThePrivateCopy() throws Exception {
         Path target = dir.resolve("natives");
         String java = ProcessHandle.current().info().command().orElseThrow();
-        Process p = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED",
-                "-D" + JCudaNatives.DIRECTORY_PROPERTY + "=" + target, "-cp", System.getProperty("java.class.path"),
-                Probe.class.getName()).redirectErrorStream(true).start();
+        Process p =
+                new ProcessBuilder(
+                                java,
+                                "--enable-native-access=ALL-UNNAMED",
+                                "-D" + JCudaNatives.DIRECTORY_PROPERTY + "=" + target,
+                                "-cp",
+                                System.getProperty("java.class.path"),
+                                Probe.class.getName())
+                        .redirectErrorStream(true)
+                        .start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertTrue(p.waitFor(60, TimeUnit.SECONDS));
         assertEquals(0, p.exitValue(), out);
@@ -85,13 +101,17 @@ class JCudaNativesTest {
             // The loader's message names the file it tried: ours, not java.io.tmpdir's.
             assertTrue(out.contains(target.resolve(name).toString()), out);
         }
-        assertFalse(out.contains(Path.of(System.getProperty("java.io.tmpdir"), name).toString()), out);
+        assertFalse(
+                out.contains(Path.of(System.getProperty("java.io.tmpdir"), name).toString()), out);
     }
 
     /** The child JVM of {@link #theProbeLoadsThePrivateCopy}. */
     public static final class Probe {
         public static void main(String[] args) {
-            System.out.println(Cuda.isAvailable() ? "available" : "unavailable: " + Cuda.unavailableReason().orElse(""));
+            System.out.println(
+                    Cuda.isAvailable()
+                            ? "available"
+                            : "unavailable: " + Cuda.unavailableReason().orElse(""));
         }
     }
 }

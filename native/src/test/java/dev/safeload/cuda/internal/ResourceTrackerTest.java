@@ -4,11 +4,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.parallel.ResourceLock;
+
+import java.util.List;
 
 /** The leak detector's mechanics, on plain objects standing in for native resources. */
 @ResourceLock("safeload.cuda.leakDetection")
@@ -35,7 +36,8 @@ class ResourceTrackerTest {
     @Test
     void closedResourcesAreNeitherOpenNorReported() throws InterruptedException {
         Object owner = new Object();
-        ResourceTracker.Registration registration = ResourceTracker.track(owner, "TestBuffer(closed)");
+        ResourceTracker.Registration registration =
+                ResourceTracker.track(owner, "TestBuffer(closed)");
         assertTrue(ResourceTracker.open().contains("TestBuffer(closed)"));
         registration.release();
         assertFalse(ResourceTracker.open().contains("TestBuffer(closed)"));
@@ -57,10 +59,12 @@ class ResourceTrackerTest {
     }
 
     @Test
-    void withoutThePropertyNothingIsCapturedButOpenResourcesAreCounted() throws InterruptedException {
+    void withoutThePropertyNothingIsCapturedButOpenResourcesAreCounted()
+            throws InterruptedException {
         System.clearProperty(ResourceTracker.PROPERTY);
         assertFalse(ResourceTracker.enabled());
-        ResourceTracker.Registration registration = ResourceTracker.track(new Object(), "TestBuffer(untracked)");
+        ResourceTracker.Registration registration =
+                ResourceTracker.track(new Object(), "TestBuffer(untracked)");
         assertTrue(ResourceTracker.open().contains("TestBuffer(untracked)"));
         collect(() -> false);
         assertEquals(List.of(), ResourceTracker.reported());
@@ -72,7 +76,8 @@ class ResourceTrackerTest {
         ResourceTracker.track(new Object(), "TestBuffer(dropped)");
     }
 
-    private static void collect(java.util.function.BooleanSupplier done) throws InterruptedException {
+    private static void collect(java.util.function.BooleanSupplier done)
+            throws InterruptedException {
         for (int i = 0; i < 25 && !done.getAsBoolean(); i++) {
             System.gc();
             Thread.sleep(20);

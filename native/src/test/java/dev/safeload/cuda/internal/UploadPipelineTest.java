@@ -12,6 +12,12 @@ import dev.safeload.cuda.CudaException;
 import dev.safeload.cuda.TensorSlice;
 import dev.safeload.safetensors.SafetensorsError;
 import dev.safeload.safetensors.SafetensorsException;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.foreign.Arena;
@@ -25,10 +31,6 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Random;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The upload pipeline's host side on real files and real threads, into host memory through the
@@ -37,8 +39,7 @@ import org.junit.jupiter.api.io.TempDir;
  * and conversions the converted ones.
  */
 class UploadPipelineTest {
-    @TempDir
-    Path dir;
+    @TempDir Path dir;
     private FileChannel channel;
     private byte[] fileBytes;
     private final Arena arena = Arena.ofShared();
@@ -66,20 +67,27 @@ class UploadPipelineTest {
         }
         long length = elements * bits / 8;
         assertTrue(offset + length <= fileBytes.length);
-        return new SourceTensor(name, dtype, bits, shape, length, (at, dst) -> {
-            if (at < 0 || at + dst.byteSize() > length) {
-                throw new IndexOutOfBoundsException(at + "+" + dst.byteSize() + " of " + length);
-            }
-            try {
-                var buffer = dst.asByteBuffer();
-                long position = offset + at;
-                while (buffer.hasRemaining()) {
-                    position += channel.read(buffer, position);
-                }
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
-        });
+        return new SourceTensor(
+                name,
+                dtype,
+                bits,
+                shape,
+                length,
+                (at, dst) -> {
+                    if (at < 0 || at + dst.byteSize() > length) {
+                        throw new IndexOutOfBoundsException(
+                                at + "+" + dst.byteSize() + " of " + length);
+                    }
+                    try {
+                        var buffer = dst.asByteBuffer();
+                        long position = offset + at;
+                        while (buffer.hasRemaining()) {
+                            position += channel.read(buffer, position);
+                        }
+                    } catch (IOException e) {
+                        throw new UncheckedIOException(e);
+                    }
+                });
     }
 
     private static UploadPlan.Request whole(SourceTensor t) {
@@ -123,15 +131,23 @@ class UploadPipelineTest {
             UploadPlan.PlannedTensor t = plan.tensors().get(i);
             assertEquals(0, t.arenaOffset() % 256, "alignment of " + t.source().name());
             assertTrue(t.arenaOffset() >= previousEnd);
-            assertArrayEquals(fileRange(offset, sizes[i]), bytes(destination, t.arenaOffset(), sizes[i]), t.source().name());
+            assertArrayEquals(
+                    fileRange(offset, sizes[i]),
+                    bytes(destination, t.arenaOffset(), sizes[i]),
+                    t.source().name());
             // Padding between tensors is zeroed, not left as whatever the arena held.
-            assertTrue(bytes(destination, previousEnd, t.arenaOffset() - previousEnd).length == 0
-                    || allZero(bytes(destination, previousEnd, t.arenaOffset() - previousEnd)), "padding before t" + i);
+            assertTrue(
+                    bytes(destination, previousEnd, t.arenaOffset() - previousEnd).length == 0
+                            || allZero(
+                                    bytes(destination, previousEnd, t.arenaOffset() - previousEnd)),
+                    "padding before t" + i);
             previousEnd = t.arenaOffset() + sizes[i];
             offset += sizes[i];
         }
         for (UploadPlan.Chunk chunk : plan.chunks()) {
-            assertTrue(chunk.bounceBytes() <= 64 * 1024, "chunk " + chunk.index() + " is " + chunk.bounceBytes());
+            assertTrue(
+                    chunk.bounceBytes() <= 64 * 1024,
+                    "chunk " + chunk.index() + " is " + chunk.bounceBytes());
         }
     }
 
@@ -148,8 +164,13 @@ class UploadPipelineTest {
     void slicesOfEveryDimensionHoldExactlyTheirElementsAndOnlyTheyCrossTheBus() {
         long[] shape = {6, 10, 12};
         SourceTensor t = tensor("w", "F32", 32, 1000, shape);
-        List<TensorSlice> slices = List.of(new TensorSlice(0, 2, 5), new TensorSlice(1, 3, 8),
-                new TensorSlice(2, 4, 10), TensorSlice.shard(shape, 2, 1, 4), new TensorSlice(1, 0, 10));
+        List<TensorSlice> slices =
+                List.of(
+                        new TensorSlice(0, 2, 5),
+                        new TensorSlice(1, 3, 8),
+                        new TensorSlice(2, 4, 10),
+                        TensorSlice.shard(shape, 2, 1, 4),
+                        new TensorSlice(1, 0, 10));
         List<UploadPlan.Request> requests = new ArrayList<>();
         for (TensorSlice s : slices) {
             requests.add(new UploadPlan.Request(t, Optional.of(s), Optional.empty()));
@@ -162,7 +183,10 @@ class UploadPipelineTest {
             UploadPlan.PlannedTensor planned = plan.tensors().get(i);
             byte[] expected = gather(1000, shape, 4, s);
             assertEquals(expected.length, planned.outputBytes());
-            assertArrayEquals(expected, bytes(destination, planned.arenaOffset(), expected.length), "slice " + s);
+            assertArrayEquals(
+                    expected,
+                    bytes(destination, planned.arenaOffset(), expected.length),
+                    "slice " + s);
             long[] outShape = shape.clone();
             outShape[s.dim()] = s.end() - s.start();
             assertArrayEquals(outShape, planned.outputShape());
@@ -170,7 +194,9 @@ class UploadPipelineTest {
         }
         // Direct chunks also carry the (small) alignment padding between tensors, nothing else.
         assertTrue(plan.transferBytes() >= expectedTransfer);
-        assertTrue(plan.transferBytes() < expectedTransfer + 256L * slices.size(), plan.transferBytes() + " bytes");
+        assertTrue(
+                plan.transferBytes() < expectedTransfer + 256L * slices.size(),
+                plan.transferBytes() + " bytes");
     }
 
     /** The slice's bytes, element by element, from the row-major definition. */
@@ -203,22 +229,40 @@ class UploadPipelineTest {
         SourceTensor bf16 = tensor("b", "BF16", 16, 20_000, 3, 333);
         SourceTensor f16 = tensor("c", "F16", 16, 40_000, 777);
         SourceTensor f32Sliced = tensor("d", "F32", 32, 100_000, 20, 30);
-        List<UploadPlan.Request> requests = List.of(
-                new UploadPlan.Request(f32, Optional.empty(), Optional.of("F16")),
-                new UploadPlan.Request(bf16, Optional.empty(), Optional.of("F16")),
-                whole(tensor("plain", "U8", 8, 50_000, 999)),
-                new UploadPlan.Request(f16, Optional.empty(), Optional.of("BF16")),
-                new UploadPlan.Request(f32, Optional.empty(), Optional.of("BF16")),
-                new UploadPlan.Request(f32Sliced, Optional.of(new TensorSlice(1, 7, 19)), Optional.of("BF16")));
+        List<UploadPlan.Request> requests =
+                List.of(
+                        new UploadPlan.Request(f32, Optional.empty(), Optional.of("F16")),
+                        new UploadPlan.Request(bf16, Optional.empty(), Optional.of("F16")),
+                        whole(tensor("plain", "U8", 8, 50_000, 999)),
+                        new UploadPlan.Request(f16, Optional.empty(), Optional.of("BF16")),
+                        new UploadPlan.Request(f32, Optional.empty(), Optional.of("BF16")),
+                        new UploadPlan.Request(
+                                f32Sliced,
+                                Optional.of(new TensorSlice(1, 7, 19)),
+                                Optional.of("BF16")));
         UploadPlan plan = UploadPlan.of(requests, 1000);
         MemorySegment destination = upload(plan, 3, 2, 2);
         check(destination, plan.tensors().get(0), Conversion.F32_TO_F16, fileSegment(8, 4004));
-        check(destination, plan.tensors().get(1), Conversion.BF16_TO_F16, fileSegment(20_000, 3 * 333 * 2));
-        assertArrayEquals(fileRange(50_000, 999), bytes(destination, plan.tensors().get(2).arenaOffset(), 999));
-        check(destination, plan.tensors().get(3), Conversion.F16_TO_BF16, fileSegment(40_000, 777 * 2));
+        check(
+                destination,
+                plan.tensors().get(1),
+                Conversion.BF16_TO_F16,
+                fileSegment(20_000, 3 * 333 * 2));
+        assertArrayEquals(
+                fileRange(50_000, 999),
+                bytes(destination, plan.tensors().get(2).arenaOffset(), 999));
+        check(
+                destination,
+                plan.tensors().get(3),
+                Conversion.F16_TO_BF16,
+                fileSegment(40_000, 777 * 2));
         check(destination, plan.tensors().get(4), Conversion.F32_TO_BF16, fileSegment(8, 4004));
         byte[] sliced = gather2d(100_000, 20, 30, 4, 7, 19);
-        check(destination, plan.tensors().get(5), Conversion.F32_TO_BF16, MemorySegment.ofArray(sliced));
+        check(
+                destination,
+                plan.tensors().get(5),
+                Conversion.F32_TO_BF16,
+                MemorySegment.ofArray(sliced));
         assertEquals("BF16", plan.tensors().get(5).outputDtype());
     }
 
@@ -237,17 +281,36 @@ class UploadPipelineTest {
         return out;
     }
 
-    private static void check(MemorySegment destination, UploadPlan.PlannedTensor t, Conversion c, MemorySegment source) {
+    private static void check(
+            MemorySegment destination,
+            UploadPlan.PlannedTensor t,
+            Conversion c,
+            MemorySegment source) {
         long elements = source.byteSize() / c.sourceBytes();
         assertEquals(elements * 2, t.outputBytes());
         for (long i = 0; i < elements; i++) {
-            short expected = switch (c) {
-                case F32_TO_F16 -> Conversion.f32ToF16(source.getAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, i));
-                case F32_TO_BF16 -> Conversion.f32ToBf16(source.getAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, i));
-                case BF16_TO_F16 -> Conversion.f32ToF16(Conversion.bf16ToF32(source.getAtIndex(ValueLayout.JAVA_SHORT_UNALIGNED, i)));
-                case F16_TO_BF16 -> Conversion.f32ToBf16(Float.float16ToFloat(source.getAtIndex(ValueLayout.JAVA_SHORT_UNALIGNED, i)));
-            };
-            assertEquals(expected, destination.get(ValueLayout.JAVA_SHORT_UNALIGNED, t.arenaOffset() + 2 * i),
+            short expected =
+                    switch (c) {
+                        case F32_TO_F16 ->
+                                Conversion.f32ToF16(
+                                        source.getAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, i));
+                        case F32_TO_BF16 ->
+                                Conversion.f32ToBf16(
+                                        source.getAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, i));
+                        case BF16_TO_F16 ->
+                                Conversion.f32ToF16(
+                                        Conversion.bf16ToF32(
+                                                source.getAtIndex(
+                                                        ValueLayout.JAVA_SHORT_UNALIGNED, i)));
+                        case F16_TO_BF16 ->
+                                Conversion.f32ToBf16(
+                                        Float.float16ToFloat(
+                                                source.getAtIndex(
+                                                        ValueLayout.JAVA_SHORT_UNALIGNED, i)));
+                    };
+            assertEquals(
+                    expected,
+                    destination.get(ValueLayout.JAVA_SHORT_UNALIGNED, t.arenaOffset() + 2 * i),
                     t.source().name() + "[" + i + "]");
         }
     }
@@ -261,7 +324,9 @@ class UploadPipelineTest {
         UploadPlan plan = UploadPlan.of(requests, 4096);
         MemorySegment destination = upload(plan, 4, 1, 4);
         for (int i = 0; i < 40; i++) {
-            assertArrayEquals(fileRange(i * 50_000L, 49_999), bytes(destination, plan.tensors().get(i).arenaOffset(), 49_999));
+            assertArrayEquals(
+                    fileRange(i * 50_000L, 49_999),
+                    bytes(destination, plan.tensors().get(i).arenaOffset(), 49_999));
         }
     }
 
@@ -274,20 +339,24 @@ class UploadPipelineTest {
         UploadPlan plan = UploadPlan.of(requests, 4096);
         MemorySegment destination = arena.allocate(plan.arenaBytes(), UploadPlan.ALIGNMENT);
         try (HostCopyEngine real = new HostCopyEngine(destination, 2, 200_000)) {
-            CopyEngine lying = new ForwardingEngine(real) {
-                @Override
-                public Fence fence(int lane) {
-                    return () -> { };
-                }
-            };
+            CopyEngine lying =
+                    new ForwardingEngine(real) {
+                        @Override
+                        public Fence fence(int lane) {
+                            return () -> {};
+                        }
+                    };
             new UploadPipeline(plan, lying, 2, 2).run();
         }
         boolean corrupted = false;
         for (int i = 0; i < 20 && !corrupted; i++) {
-            corrupted = !java.util.Arrays.equals(fileRange(i * 100_000L, 99_999),
-                    bytes(destination, plan.tensors().get(i).arenaOffset(), 99_999));
+            corrupted =
+                    !java.util.Arrays.equals(
+                            fileRange(i * 100_000L, 99_999),
+                            bytes(destination, plan.tensors().get(i).arenaOffset(), 99_999));
         }
-        assertTrue(corrupted, "recycling buffers without waiting should have corrupted some tensor");
+        assertTrue(
+                corrupted, "recycling buffers without waiting should have corrupted some tensor");
     }
 
     @Test
@@ -296,34 +365,48 @@ class UploadPipelineTest {
         List<UploadPlan.Request> requests = new ArrayList<>();
         for (int i = 0; i < 30; i++) {
             SourceTensor good = tensor("t" + i, "U8", 8, i * 10_000L, 9_999);
-            requests.add(whole(i != 17 ? good : new SourceTensor("bad", "U8", 8, new long[] {9_999}, 9_999,
-                    (at, dst) -> { throw broken; })));
+            requests.add(
+                    whole(
+                            i != 17
+                                    ? good
+                                    : new SourceTensor(
+                                            "bad",
+                                            "U8",
+                                            8,
+                                            new long[] {9_999},
+                                            9_999,
+                                            (at, dst) -> {
+                                                throw broken;
+                                            })));
         }
         UploadPlan plan = UploadPlan.of(requests, 2048);
         MemorySegment destination = arena.allocate(plan.arenaBytes(), UploadPlan.ALIGNMENT);
         AtomicInteger openStaging = new AtomicInteger();
         try (HostCopyEngine real = new HostCopyEngine(destination, 2, 50_000)) {
-            CopyEngine counting = new ForwardingEngine(real) {
-                @Override
-                public Staging allocateStaging(long bytes) {
-                    Staging staging = super.allocateStaging(bytes);
-                    openStaging.incrementAndGet();
-                    return new Staging() {
+            CopyEngine counting =
+                    new ForwardingEngine(real) {
                         @Override
-                        public MemorySegment segment() {
-                            return staging.segment();
-                        }
+                        public Staging allocateStaging(long bytes) {
+                            Staging staging = super.allocateStaging(bytes);
+                            openStaging.incrementAndGet();
+                            return new Staging() {
+                                @Override
+                                public MemorySegment segment() {
+                                    return staging.segment();
+                                }
 
-                        @Override
-                        public void close() {
-                            openStaging.decrementAndGet();
-                            staging.close();
+                                @Override
+                                public void close() {
+                                    openStaging.decrementAndGet();
+                                    staging.close();
+                                }
+                            };
                         }
                     };
-                }
-            };
-            SafetensorsException thrown = assertThrows(SafetensorsException.class,
-                    () -> new UploadPipeline(plan, counting, 3, 3).run());
+            SafetensorsException thrown =
+                    assertThrows(
+                            SafetensorsException.class,
+                            () -> new UploadPipeline(plan, counting, 3, 3).run());
             assertSame(broken, thrown);
         }
         assertEquals(0, openStaging.get(), "bounce buffers left open");
@@ -331,13 +414,23 @@ class UploadPipelineTest {
 
     @Test
     void unexpectedReaderFailuresBecomeUploadErrors() {
-        SourceTensor bad = new SourceTensor("bad", "U8", 8, new long[] {10}, 10, (at, dst) -> {
-            throw new IllegalStateException("boom");
-        });
+        SourceTensor bad =
+                new SourceTensor(
+                        "bad",
+                        "U8",
+                        8,
+                        new long[] {10},
+                        10,
+                        (at, dst) -> {
+                            throw new IllegalStateException("boom");
+                        });
         UploadPlan plan = UploadPlan.of(List.of(whole(bad)), 1024);
         MemorySegment destination = arena.allocate(plan.arenaBytes());
         try (HostCopyEngine engine = new HostCopyEngine(destination, 1, 0)) {
-            CudaException e = assertThrows(CudaException.class, () -> new UploadPipeline(plan, engine, 1, 1).run());
+            CudaException e =
+                    assertThrows(
+                            CudaException.class,
+                            () -> new UploadPipeline(plan, engine, 1, 1).run());
             assertEquals(CudaError.UPLOAD_READ_FAILED, e.kind());
             assertTrue(e.getMessage().contains("boom"), e.getMessage());
         }
@@ -345,8 +438,17 @@ class UploadPipelineTest {
 
     @Test
     void planRefusesConversionsTheKernelsDoNotHave() {
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> UploadPlan.of(List.of(
-                new UploadPlan.Request(tensor("i", "I32", 32, 0, 4), Optional.empty(), Optional.of("F16"))), 1024));
+        IllegalArgumentException e =
+                assertThrows(
+                        IllegalArgumentException.class,
+                        () ->
+                                UploadPlan.of(
+                                        List.of(
+                                                new UploadPlan.Request(
+                                                        tensor("i", "I32", 32, 0, 4),
+                                                        Optional.empty(),
+                                                        Optional.of("F16"))),
+                                        1024));
         assertTrue(e.getMessage().contains("cannot convert i from I32 to F16"), e.getMessage());
         assertNotEquals(0, UploadPlan.of(List.of(), 1024).arenaBytes());
     }
@@ -375,7 +477,8 @@ class UploadPipelineTest {
         }
 
         @Override
-        public void convert(int lane, Staging source, long elements, Conversion conversion, long arenaOffset) {
+        public void convert(
+                int lane, Staging source, long elements, Conversion conversion, long arenaOffset) {
             delegate.convert(lane, source, elements, conversion, arenaOffset);
         }
 

@@ -8,11 +8,14 @@ import static dev.safeload.safetensors.internal.ElementReader.I32;
 import dev.safeload.safetensors.DType;
 import dev.safeload.safetensors.SafetensorsError;
 import dev.safeload.safetensors.SafetensorsException;
+
 import java.lang.foreign.MemorySegment;
 import java.util.Locale;
 import java.util.stream.IntStream;
 
-/** Bulk dtype conversion between floating-point tensors (see {@link FloatFormats} for the rules). */
+/**
+ * Bulk dtype conversion between floating-point tensors (see {@link FloatFormats} for the rules).
+ */
 public final class Converter {
     private Converter() {}
 
@@ -24,33 +27,54 @@ public final class Converter {
     /** Refuses conversions this class does not do, naming the tensor. */
     public static void check(DType from, DType to, String name) {
         if (!isTarget(to)) {
-            throw new SafetensorsException(SafetensorsError.UnsupportedDtype, String.format(Locale.ROOT,
-                    "cannot convert tensor %s to %s: targets are F32, F16, BF16 and F64", Names.quote(name), to.formatName()));
+            throw new SafetensorsException(
+                    SafetensorsError.UnsupportedDtype,
+                    String.format(
+                            Locale.ROOT,
+                            "cannot convert tensor %s to %s: targets are F32, F16, BF16 and F64",
+                            Names.quote(name),
+                            to.formatName()));
         }
         if (!from.isFloatingPoint()) {
-            throw new SafetensorsException(SafetensorsError.UnsupportedDtype, String.format(Locale.ROOT,
-                    "cannot convert tensor %s of %s: only floating-point tensors convert", Names.quote(name), from.formatName()));
+            throw new SafetensorsException(
+                    SafetensorsError.UnsupportedDtype,
+                    String.format(
+                            Locale.ROOT,
+                            "cannot convert tensor %s of %s: only floating-point tensors convert",
+                            Names.quote(name),
+                            from.formatName()));
         }
     }
 
     /**
-     * Converts {@code count} elements starting at element {@code first} of {@code src} into
-     * {@code dst} (from its start). For sub-byte sources {@code first} must be a multiple of the
-     * packing (2 for F4, 4 for F6) when the caller works in chunks.
+     * Converts {@code count} elements starting at element {@code first} of {@code src} into {@code
+     * dst} (from its start). For sub-byte sources {@code first} must be a multiple of the packing
+     * (2 for F4, 4 for F6) when the caller works in chunks.
      */
-    public static void convert(MemorySegment src, DType from, long first, MemorySegment dst, DType to, long count) {
-        int parts = (int) Math.min(Runtime.getRuntime().availableProcessors(), count / PARALLEL_PART);
+    public static void convert(
+            MemorySegment src, DType from, long first, MemorySegment dst, DType to, long count) {
+        int parts =
+                (int) Math.min(Runtime.getRuntime().availableProcessors(), count / PARALLEL_PART);
         if (parts > 1 && src.isAccessibleBy(ANY_THREAD) && dst.isAccessibleBy(ANY_THREAD)) {
             // Large tensors convert on all cores (ml_dtypes and numpy use one). Parts start at
             // multiples of 4096 elements, a whole number of bytes for every dtype.
             long per = (count / parts + 4095) & ~4095L;
-            IntStream.range(0, parts).parallel().forEach(k -> {
-                long start = k * per;
-                long n = Math.min(per, count - start);
-                if (n > 0) {
-                    convertSerial(src, from, first + start, dst.asSlice(to.byteSize(start)), to, n);
-                }
-            });
+            IntStream.range(0, parts)
+                    .parallel()
+                    .forEach(
+                            k -> {
+                                long start = k * per;
+                                long n = Math.min(per, count - start);
+                                if (n > 0) {
+                                    convertSerial(
+                                            src,
+                                            from,
+                                            first + start,
+                                            dst.asSlice(to.byteSize(start)),
+                                            to,
+                                            n);
+                                }
+                            });
             return;
         }
         convertSerial(src, from, first, dst, to, count);
@@ -58,13 +82,15 @@ public final class Converter {
 
     /** Below this many elements per core, threads cost more than they save. */
     private static final long PARALLEL_PART = 1L << 21;
+
     /**
      * A thread that never runs: a segment accessible by it is accessible by every thread (global,
      * automatic, shared or heap), so pool threads may work on it; a confined one is not.
      */
-    private static final Thread ANY_THREAD = Thread.ofPlatform().unstarted(() -> { });
+    private static final Thread ANY_THREAD = Thread.ofPlatform().unstarted(() -> {});
 
-    private static void convertSerial(MemorySegment src, DType from, long first, MemorySegment dst, DType to, long count) {
+    private static void convertSerial(
+            MemorySegment src, DType from, long first, MemorySegment dst, DType to, long count) {
         if (from == to) {
             long b = from.byteSize(count);
             MemorySegment.copy(src, from.byteSize(first), dst, 0, b);
@@ -101,7 +127,7 @@ public final class Converter {
                 }
                 return;
             }
-            default -> { }
+            default -> {}
         }
         // General path: every float value is exact in a double; decode, then round into the target.
         for (long i = 0; i < count; i++) {
@@ -109,7 +135,13 @@ public final class Converter {
             switch (to) {
                 case F32 -> dst.set(F32, i * 4, (float) v);
                 case F64 -> dst.set(F64, i * 8, v);
-                case F16 -> dst.set(I16, i * 2, from == DType.F64 ? FloatFormats.f64ToF16(v) : FloatFormats.smallToF16(v));
+                case F16 ->
+                        dst.set(
+                                I16,
+                                i * 2,
+                                from == DType.F64
+                                        ? FloatFormats.f64ToF16(v)
+                                        : FloatFormats.smallToF16(v));
                 case BF16 -> dst.set(I16, i * 2, FloatFormats.f64ToBf16(v));
                 default -> throw new AssertionError(to);
             }
@@ -118,7 +150,8 @@ public final class Converter {
 
     /**
      * The hot paths work on heap chunks: one bulk copy in, a loop over plain arrays (which the JIT
-     * vectorizes), one bulk copy out; element-wise segment accesses run an order of magnitude slower.
+     * vectorizes), one bulk copy out; element-wise segment accesses run an order of magnitude
+     * slower.
      */
     private static final int CHUNK = 8192;
 
@@ -155,7 +188,8 @@ public final class Converter {
         }
     }
 
-    private static void f32ToHalf(MemorySegment src, long first, MemorySegment dst, long count, boolean bf16) {
+    private static void f32ToHalf(
+            MemorySegment src, long first, MemorySegment dst, long count, boolean bf16) {
         float[] in = new float[CHUNK];
         short[] out = new short[CHUNK];
         for (long done = 0; done < count; done += CHUNK) {

@@ -3,6 +3,7 @@ package dev.safeload.safetensors.internal;
 import dev.safeload.safetensors.DType;
 import dev.safeload.safetensors.SafetensorsError;
 import dev.safeload.safetensors.SafetensorsException;
+
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
@@ -14,11 +15,16 @@ import java.nio.ByteOrder;
  * little-endian bit stream (the format itself only fixes the byte count).
  */
 public final class ElementReader {
-    public static final ValueLayout.OfShort I16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
-    public static final ValueLayout.OfInt I32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
-    public static final ValueLayout.OfLong I64 = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
-    public static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
-    public static final ValueLayout.OfDouble F64 = ValueLayout.JAVA_DOUBLE_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    public static final ValueLayout.OfShort I16 =
+            ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    public static final ValueLayout.OfInt I32 =
+            ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    public static final ValueLayout.OfLong I64 =
+            ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    public static final ValueLayout.OfFloat F32 =
+            ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    public static final ValueLayout.OfDouble F64 =
+            ValueLayout.JAVA_DOUBLE_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     private ElementReader() {}
 
@@ -64,7 +70,10 @@ public final class ElementReader {
             case F32 -> s.get(F32, i * 4);
             case F64 -> (float) s.get(F64, i * 8);
             case U64 -> unsignedToFloat(s.get(I64, i * 8));
-            default -> dtype.isFloatingPoint() ? (float) getDouble(s, dtype, i) : (float) getLong(s, dtype, i);
+            default ->
+                    dtype.isFloatingPoint()
+                            ? (float) getDouble(s, dtype, i)
+                            : (float) getLong(s, dtype, i);
         };
     }
 
@@ -82,8 +91,11 @@ public final class ElementReader {
             case U32 -> s.get(I32, i * 4) & 0xFFFF_FFFFL;
             case I32 -> s.get(I32, i * 4);
             case U64, I64 -> s.get(I64, i * 8);
-            default -> throw new SafetensorsException(SafetensorsError.UnsupportedDtype,
-                    "getLong needs an integer or BOOL tensor, this one is " + dtype.formatName());
+            default ->
+                    throw new SafetensorsException(
+                            SafetensorsError.UnsupportedDtype,
+                            "getLong needs an integer or BOOL tensor, this one is "
+                                    + dtype.formatName());
         };
     }
 }

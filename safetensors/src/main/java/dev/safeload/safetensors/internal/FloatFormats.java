@@ -3,8 +3,8 @@ package dev.safeload.safetensors.internal;
 import dev.safeload.safetensors.DType;
 
 /**
- * Bit-exact decoding of every floating-point dtype and round-to-nearest-even encoding into F32,
- * F16 and BF16, with the special values of numpy (F16) and ml_dtypes (BF16, F8, F6, F4):
+ * Bit-exact decoding of every floating-point dtype and round-to-nearest-even encoding into F32, F16
+ * and BF16, with the special values of numpy (F16) and ml_dtypes (BF16, F8, F6, F4):
  *
  * <ul>
  *   <li>F8_E4M3 = float8_e4m3fn: bias 7, no infinities, S.1111.111 is NaN.
@@ -13,6 +13,7 @@ import dev.safeload.safetensors.DType;
  *   <li>F8_E8M0 = float8_e8m0fnu: 2^(e-127), no sign, no zero, 0xFF is NaN.
  *   <li>F6_E2M3 (bias 1), F6_E3M2 (bias 3), F4 = e2m1 (bias 1): finite only.
  * </ul>
+ *
  * Every one of these values is exact in a double, so any conversion decodes exactly and rounds
  * once, never twice.
  */
@@ -26,7 +27,12 @@ public final class FloatFormats {
     private static final float[] E3M2 = table(6, 3, 2, 3, Special.NONE);
     private static final float[] E2M1 = table(4, 2, 1, 1, Special.NONE);
 
-    private enum Special { IEEE, FN, FNUZ, NONE }
+    private enum Special {
+        IEEE,
+        FN,
+        FNUZ,
+        NONE
+    }
 
     private FloatFormats() {}
 
@@ -45,7 +51,8 @@ public final class FloatFormats {
         };
     }
 
-    private static float[] table(int totalBits, int expBits, int manBits, int bias, Special special) {
+    private static float[] table(
+            int totalBits, int expBits, int manBits, int bias, Special special) {
         int n = 1 << totalBits;
         float[] t = new float[n];
         int signBit = 1 << (totalBits - 1);
@@ -76,7 +83,7 @@ public final class FloatFormats {
                         v = Double.NaN; // the would-be negative zero; ml_dtypes reads it as -NaN
                     }
                 }
-                case NONE -> { }
+                case NONE -> {}
             }
             t[bits] = (float) (negative ? -v : v);
         }
@@ -125,7 +132,9 @@ public final class FloatFormats {
         return (short) ((b + 0x7FFF + ((b >>> 16) & 1)) >>> 16);
     }
 
-    /** F64 to F16, round to nearest even once; NaN as numpy ({@code npy_doublebits_to_halfbits}). */
+    /**
+     * F64 to F16, round to nearest even once; NaN as numpy ({@code npy_doublebits_to_halfbits}).
+     */
     public static short f64ToF16(double d) {
         long b = Double.doubleToRawLongBits(d);
         if (d != d) {
@@ -136,16 +145,16 @@ public final class FloatFormats {
     }
 
     /**
-     * F64 to BF16 through F32, as ml_dtypes and torch convert it, so results are bit-identical
-     * with theirs (in rare ties that is a double rounding; {@link #roundToBinary} would round once).
+     * F64 to BF16 through F32, as ml_dtypes and torch convert it, so results are bit-identical with
+     * theirs (in rare ties that is a double rounding; {@link #roundToBinary} would round once).
      */
     public static short f64ToBf16(double d) {
         return f32ToBf16((float) d);
     }
 
     /**
-     * A value decoded from an ml_dtypes type (BF16, F8, F6, F4) to F16, as ml_dtypes does it:
-     * round to nearest even, NaN as the canonical quiet NaN with the sign kept.
+     * A value decoded from an ml_dtypes type (BF16, F8, F6, F4) to F16, as ml_dtypes does it: round
+     * to nearest even, NaN as the canonical quiet NaN with the sign kept.
      */
     public static short smallToF16(double d) {
         if (d != d) {
@@ -165,11 +174,15 @@ public final class FloatFormats {
         return Float.floatToRawIntBits(Float.float16ToFloat(h));
     }
 
-    /** F16 to F64 as numpy ({@code npy_halfbits_to_doublebits}): exact, NaN payload shifted, not quieted. */
+    /**
+     * F16 to F64 as numpy ({@code npy_halfbits_to_doublebits}): exact, NaN payload shifted, not
+     * quieted.
+     */
     public static double f16ToF64(short h) {
         if ((h & 0x7C00) == 0x7C00 && (h & 0x3FF) != 0) {
             long sign = (long) (h & 0x8000) << 48;
-            return Double.longBitsToDouble(sign | 0x7FF0_0000_0000_0000L | (long) (h & 0x3FF) << 42);
+            return Double.longBitsToDouble(
+                    sign | 0x7FF0_0000_0000_0000L | (long) (h & 0x3FF) << 42);
         }
         return Float.float16ToFloat(h);
     }

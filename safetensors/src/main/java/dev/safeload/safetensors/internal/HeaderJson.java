@@ -5,12 +5,12 @@ import java.util.Map;
 
 /**
  * Writes a header exactly as the reference writer does ({@code prepare} + {@code serialize} in
- * {@code safetensors/src/tensor.rs}, with serde_json's compact formatter): no spaces,
- * {@code __metadata__} first when present, then each tensor as
- * {@code {"dtype":..,"shape":[..],"data_offsets":[b,e]}} in offset order; strings escaped as
- * serde_json escapes them ({@code \"}, {@code \\}, {@code \b \f \n \r \t}, other control
- * characters as lowercase {@code \\u00xx} escapes, everything else raw UTF-8); then spaces up to a
- * multiple of 8 bytes.
+ * {@code safetensors/src/tensor.rs}, with serde_json's compact formatter): no spaces, {@code
+ * __metadata__} first when present, then each tensor as {@code
+ * {"dtype":..,"shape":[..],"data_offsets":[b,e]}} in offset order; strings escaped as serde_json
+ * escapes them ({@code \"}, {@code \\}, {@code \b \f \n \r \t}, other control characters as
+ * lowercase {@code \\u00xx} escapes, everything else raw UTF-8); then spaces up to a multiple of 8
+ * bytes.
  */
 public final class HeaderJson {
     private static final char[] HEX = "0123456789abcdef".toCharArray();

@@ -5,8 +5,10 @@ import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.StreamReadConstraints;
+
 import dev.safeload.safetensors.SafetensorsError;
 import dev.safeload.safetensors.SafetensorsException;
+
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -17,8 +19,8 @@ import java.util.Map;
 /**
  * A sharded model's {@code *.safetensors.index.json}: {@code {"metadata": {...}, "weight_map":
  * {tensor: shard file}}}. Shard names are checked the way huggingface_hub's loader checks them
- * (read as Windows paths too: no drive, no root, no {@code ..} component, must end in
- * {@code .safetensors}), so an index cannot point outside its folder.
+ * (read as Windows paths too: no drive, no root, no {@code ..} component, must end in {@code
+ * .safetensors}), so an index cannot point outside its folder.
  *
  * @param weightMap tensor name to shard file name, in document order
  */
@@ -26,21 +28,25 @@ public record IndexFile(Map<String, String> weightMap) {
     /** Index files are small; this bounds what a hostile one can make us read. */
     public static final long MAX_INDEX_BYTES = 100_000_000L;
 
-    private static final JsonFactory FACTORY = JsonFactory.builder()
-            .streamReadConstraints(StreamReadConstraints.builder().maxNestingDepth(127).build())
-            .disable(JsonFactory.Feature.CANONICALIZE_FIELD_NAMES)
-            .build();
+    private static final JsonFactory FACTORY =
+            JsonFactory.builder()
+                    .streamReadConstraints(
+                            StreamReadConstraints.builder().maxNestingDepth(127).build())
+                    .disable(JsonFactory.Feature.CANONICALIZE_FIELD_NAMES)
+                    .build();
 
     public static IndexFile read(Path index) {
         byte[] bytes;
         try {
             long size = Files.size(index);
             if (size > MAX_INDEX_BYTES) {
-                throw invalid(index, "the file has " + size + " bytes, more than " + MAX_INDEX_BYTES);
+                throw invalid(
+                        index, "the file has " + size + " bytes, more than " + MAX_INDEX_BYTES);
             }
             bytes = Files.readAllBytes(index);
         } catch (IOException e) {
-            throw new SafetensorsException(SafetensorsError.Io, "cannot read " + index + ": " + e, e);
+            throw new SafetensorsException(
+                    SafetensorsError.Io, "cannot read " + index + ": " + e, e);
         }
         Map<String, String> map = null;
         try (JsonParser p = FACTORY.createParser(bytes)) {
@@ -51,7 +57,8 @@ public record IndexFile(Map<String, String> weightMap) {
                 String field = p.currentName();
                 JsonToken t = p.nextToken();
                 if (!field.equals("weight_map")) {
-                    p.skipChildren(); // "metadata" is an open map (total_size, total_parameters, ...)
+                    p.skipChildren(); // "metadata" is an open map (total_size,
+                    // total_parameters, ...)
                     continue;
                 }
                 if (map != null) {
@@ -64,12 +71,18 @@ public record IndexFile(Map<String, String> weightMap) {
                 while (p.nextToken() == JsonToken.FIELD_NAME) {
                     String tensor = p.currentName();
                     if (p.nextToken() != JsonToken.VALUE_STRING) {
-                        throw invalid(index, "the shard of tensor " + Names.quote(tensor) + " is not a string");
+                        throw invalid(
+                                index,
+                                "the shard of tensor " + Names.quote(tensor) + " is not a string");
                     }
                     String shard = p.getText();
                     checkShardName(index, tensor, shard);
                     if (map.put(tensor, shard) != null) {
-                        throw invalid(index, "tensor " + Names.quote(tensor) + " is listed twice in `weight_map`");
+                        throw invalid(
+                                index,
+                                "tensor "
+                                        + Names.quote(tensor)
+                                        + " is listed twice in `weight_map`");
                     }
                 }
             }
@@ -79,7 +92,8 @@ public record IndexFile(Map<String, String> weightMap) {
         } catch (JsonProcessingException e) {
             throw invalid(index, "malformed JSON: " + e.getOriginalMessage());
         } catch (IOException e) {
-            throw new SafetensorsException(SafetensorsError.Io, "cannot parse " + index + ": " + e, e);
+            throw new SafetensorsException(
+                    SafetensorsError.Io, "cannot parse " + index + ": " + e, e);
         }
         if (map == null) {
             throw invalid(index, "no `weight_map`");
@@ -109,12 +123,20 @@ public record IndexFile(Map<String, String> weightMap) {
             }
         }
         if (why != null) {
-            throw invalid(index, String.format(Locale.ROOT, "shard %s of tensor %s %s; shards must be files inside the index's folder",
-                    Names.quote(shard), Names.quote(tensor), why));
+            throw invalid(
+                    index,
+                    String.format(
+                            Locale.ROOT,
+                            "shard %s of tensor %s %s; shards must be files inside the index's"
+                                    + " folder",
+                            Names.quote(shard),
+                            Names.quote(tensor),
+                            why));
         }
     }
 
     private static SafetensorsException invalid(Path index, String what) {
-        return new SafetensorsException(SafetensorsError.InvalidIndex, "invalid index " + index + ": " + what);
+        return new SafetensorsException(
+                SafetensorsError.InvalidIndex, "invalid index " + index + ": " + what);
     }
 }

@@ -2,6 +2,7 @@ package dev.safeload.safetensors.internal;
 
 import dev.safeload.safetensors.SafetensorsError;
 import dev.safeload.safetensors.SafetensorsException;
+
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
@@ -80,9 +81,14 @@ public final class PreadChannel implements AutoCloseable {
             try {
                 int r = c.read(bb, base + bb.position());
                 if (r < 0) {
-                    throw new SafetensorsException(SafetensorsError.Io, String.format(Locale.ROOT,
-                            "%s: unexpected end of file at byte %d (was the file truncated while open?)",
-                            path, base + bb.position()));
+                    throw new SafetensorsException(
+                            SafetensorsError.Io,
+                            String.format(
+                                    Locale.ROOT,
+                                    "%s: unexpected end of file at byte %d (was the file truncated"
+                                            + " while open?)",
+                                    path,
+                                    base + bb.position()));
                 }
             } catch (ClosedByInterruptException e) {
                 reopen(c);
@@ -94,7 +100,8 @@ public final class PreadChannel implements AutoCloseable {
                 }
                 reopen(c);
             } catch (IOException e) {
-                throw new SafetensorsException(SafetensorsError.Io, path + ": " + e.getMessage(), e);
+                throw new SafetensorsException(
+                        SafetensorsError.Io, path + ": " + e.getMessage(), e);
             }
         }
     }
@@ -106,7 +113,8 @@ public final class PreadChannel implements AutoCloseable {
         try {
             channel = FileChannel.open(path, StandardOpenOption.READ);
         } catch (IOException e) {
-            throw new SafetensorsException(SafetensorsError.Io, "cannot reopen " + path + ": " + e.getMessage(), e);
+            throw new SafetensorsException(
+                    SafetensorsError.Io, "cannot reopen " + path + ": " + e.getMessage(), e);
         }
     }
 
@@ -116,7 +124,8 @@ public final class PreadChannel implements AutoCloseable {
         try {
             channel.close();
         } catch (IOException e) {
-            throw new SafetensorsException(SafetensorsError.Io, "cannot close " + path + ": " + e.getMessage(), e);
+            throw new SafetensorsException(
+                    SafetensorsError.Io, "cannot close " + path + ": " + e.getMessage(), e);
         }
     }
 }

@@ -4,6 +4,7 @@ import dev.safeload.safetensors.DType;
 import dev.safeload.safetensors.SafetensorsError;
 import dev.safeload.safetensors.SafetensorsException;
 import dev.safeload.safetensors.SliceSpec;
+
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
@@ -11,11 +12,10 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * numpy basic indexing over a C-order tensor. Ranges are normalised as CPython's
- * {@code PySlice_AdjustIndices} does (negative bounds count from the end, out-of-range bounds are
- * clamped, the defaults depend on the sign of the step); integer indices must be in range.
- * The selection is then walked as runs of contiguous elements: one run is a view, several are
- * copied.
+ * numpy basic indexing over a C-order tensor. Ranges are normalised as CPython's {@code
+ * PySlice_AdjustIndices} does (negative bounds count from the end, out-of-range bounds are clamped,
+ * the defaults depend on the sign of the step); integer indices must be in range. The selection is
+ * then walked as runs of contiguous elements: one run is a view, several are copied.
  */
 public final class Slicer {
     private Slicer() {}
@@ -23,7 +23,8 @@ public final class Slicer {
     /** The sliced shape and bytes. */
     public record Result(long[] shape, MemorySegment data, boolean copied) {}
 
-    public static Result slice(String name, DType dtype, long[] shape, MemorySegment data, SliceSpec spec) {
+    public static Result slice(
+            String name, DType dtype, long[] shape, MemorySegment data, SliceSpec spec) {
         int rank = shape.length;
         List<SliceSpec.Indexer> ix = expand(spec, rank);
         long[] start = new long[rank];
@@ -37,8 +38,16 @@ public final class Slicer {
                 case SliceSpec.Index(long k) -> {
                     long p = k < 0 ? k + n : k;
                     if (p < 0 || p >= n) {
-                        throw new SafetensorsException(SafetensorsError.InvalidSlice, String.format(Locale.ROOT,
-                                "index %d is out of bounds for axis %d with size %d (tensor %s)", k, d, n, Names.quote(name)));
+                        throw new SafetensorsException(
+                                SafetensorsError.InvalidSlice,
+                                String.format(
+                                        Locale.ROOT,
+                                        "index %d is out of bounds for axis %d with size %d (tensor"
+                                                + " %s)",
+                                        k,
+                                        d,
+                                        n,
+                                        Names.quote(name)));
                     }
                     start[d] = p;
                     count[d] = 1;
@@ -100,7 +109,8 @@ public final class Slicer {
         }
         if (runs == 1) {
             checkBits(name, base, run, bits);
-            return new Result(newShape, data.asSlice(bitsToBytes(base, bits), bitsToBytes(run, bits)), false);
+            return new Result(
+                    newShape, data.asSlice(bitsToBytes(base, bits), bitsToBytes(run, bits)), false);
         }
         checkBits(name, 0, run, bits);
         long runBytes = bitsToBytes(run, bits);
@@ -153,8 +163,15 @@ public final class Slicer {
             }
         }
         if (real > rank) {
-            throw new SafetensorsException(SafetensorsError.InvalidSlice, String.format(Locale.ROOT,
-                    "too many indices: the tensor is %d-dimensional, but %d were indexed (slice `%s`)", rank, real, spec));
+            throw new SafetensorsException(
+                    SafetensorsError.InvalidSlice,
+                    String.format(
+                            Locale.ROOT,
+                            "too many indices: the tensor is %d-dimensional, but %d were indexed"
+                                    + " (slice `%s`)",
+                            rank,
+                            real,
+                            spec));
         }
         if (ellipsis < 0) {
             return in;
@@ -169,9 +186,16 @@ public final class Slicer {
 
     private static void checkBits(String name, long firstElement, long elements, int bits) {
         if (bits < 8 && ((firstElement * bits) % 8 != 0 || (elements * bits) % 8 != 0)) {
-            throw new SafetensorsException(SafetensorsError.MisalignedSlice, String.format(Locale.ROOT,
-                    "the slice of sub-byte tensor %s does not start and end on byte boundaries "
-                            + "(%d elements of %d bits at element %d)", Names.quote(name), elements, bits, firstElement));
+            throw new SafetensorsException(
+                    SafetensorsError.MisalignedSlice,
+                    String.format(
+                            Locale.ROOT,
+                            "the slice of sub-byte tensor %s does not start and end on byte"
+                                    + " boundaries (%d elements of %d bits at element %d)",
+                            Names.quote(name),
+                            elements,
+                            bits,
+                            firstElement));
         }
     }
 

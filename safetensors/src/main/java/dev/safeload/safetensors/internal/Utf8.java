@@ -1,9 +1,9 @@
 package dev.safeload.safetensors.internal;
 
 /**
- * Strict UTF-8 validation with the rules of Rust's {@code std::str::from_utf8}, which the
- * reference reader applies to the whole header before parsing it: no overlong forms, no encoded
- * surrogates (U+D800..U+DFFF), nothing above U+10FFFF, no truncated sequences.
+ * Strict UTF-8 validation with the rules of Rust's {@code std::str::from_utf8}, which the reference
+ * reader applies to the whole header before parsing it: no overlong forms, no encoded surrogates
+ * (U+D800..U+DFFF), nothing above U+10FFFF, no truncated sequences.
  */
 final class Utf8 {
     private Utf8() {}
