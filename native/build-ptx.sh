@@ -5,7 +5,7 @@
 # it with CUDA_ERROR_UNSUPPORTED_PTX_VERSION. The kernels use no instruction newer than PTX ISA 7.0,
 # so the header is lowered to `.version 7.0` (CUDA 11.0+ drivers) with `.target sm_75` (the oldest
 # architecture CUDA 13 still supports), and the result is assembled with ptxas for every
-# architecture we claim, which fails if the lowered header is wrong (reference/lora.md section 6).
+# architecture we claim, which fails if the lowered header is wrong (docs/lora.md §6).
 # Usage: native/build-ptx.sh   (needs nvcc and ptxas on PATH)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)

@@ -6,7 +6,7 @@
 // vectorized and GPU paths, so no single NaN pattern matches all of them.
 //
 // Only integer and `cvt` f16 instructions are used, so the PTX targets sm_75 and carries a low
-// `.version` (see build-ptx.sh and reference/lora.md section 6). Regenerate the PTX with
+// `.version` (see build-ptx.sh and docs/lora.md §6). Regenerate the PTX with
 // native/build-ptx.sh after editing this file.
 #include <cuda_fp16.h>
 

@@ -1,5 +1,5 @@
 /*
- * A stand-in for libcublas with the same entry points and C signatures (reference/lora.md 4.2),
+ * A stand-in for libcublas with the same entry points and C signatures (docs/lora.md §4.2),
  * used where no CUDA exists: each function records the arguments it received, so a test can check
  * that the java.lang.foreign descriptors put every argument where cuBLAS expects it. It computes
  * nothing. Built by CublasBindingTest with the system C compiler.

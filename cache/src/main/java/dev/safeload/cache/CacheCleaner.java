@@ -14,7 +14,7 @@ import java.util.Set;
 
 /**
  * Plans the removal of cached revisions with huggingface_hub's delete strategy ({@code
- * HFCacheInfo.delete_revisions}, reference/hub.md 5.3): a revision's snapshot folder and the refs
+ * HFCacheInfo.delete_revisions}, docs/hub.md §5.3): a revision's snapshot folder and the refs
  * pointing at it go, and its blobs go only when no remaining revision of the repository uses them;
  * a repository whose every revision is selected goes whole. Plans are made from a {@link
  * CacheReport}, so repositories the scan found corrupt are never touched.

@@ -17,9 +17,9 @@ import java.util.stream.Stream;
 
 /**
  * Publishes a local folder into a hub cache as one revision of a repository, in the layout
- * huggingface_hub writes (reference/hub.md section 1): so a model that never came from the hub (a
- * fine-tune, a converted checkpoint) can be served by {@link CacheMirrorServer} and resolved
- * offline like any download.
+ * huggingface_hub writes (docs/hub.md §1): so a model that never came from the hub (a fine-tune, a
+ * converted checkpoint) can be served by {@link CacheMirrorServer} and resolved offline like any
+ * download.
  *
  * <p>Blob names follow the hub's etags: the sha256 for files stored in LFS, the git blob sha1 for
  * the others. Which files the hub keeps in LFS is decided by the repository's {@code

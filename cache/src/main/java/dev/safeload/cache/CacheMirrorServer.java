@@ -20,7 +20,7 @@ import java.util.concurrent.Executors;
 
 /**
  * Serves a hub cache as a hub endpoint, so that {@code HF_ENDPOINT=http://host:port} works for
- * huggingface_hub and for our resolver (the minimum contract of reference/hub.md 7.4: the {@code
+ * huggingface_hub and for our resolver (the minimum contract of docs/hub.md §7.4: the {@code
  * /resolve/} route with the hub's headers and ranges, the revision, tree and paths-info APIs, and
  * {@code X-Error-Code} 404s). Without an upstream it only reads the cache, so a cache read-only to
  * this user can be served; with one, misses are downloaded into the cache first (through {@link

@@ -5,8 +5,8 @@ import java.util.Objects;
 
 /**
  * Something wrong found in a cache. For the cases huggingface_hub's {@code scan_cache_dir} knows,
- * the message is its {@code CorruptedCacheException} text (reference/hub.md 5.2), and, as there,
- * the repository concerned is left out of the report.
+ * the message is its {@code CorruptedCacheException} text (docs/hub.md §5.2), and, as there, the
+ * repository concerned is left out of the report.
  *
  * @param path the file or folder at fault
  * @param message what is wrong, naming the path

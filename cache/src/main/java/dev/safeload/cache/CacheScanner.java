@@ -5,11 +5,11 @@ import dev.safeload.cache.internal.ScanWalker;
 import java.nio.file.Path;
 
 /**
- * Reads what a hub cache holds, the way huggingface_hub's {@code scan_cache_dir} does
- * (reference/hub.md 5.1 and 5.2): the same repositories, revisions, refs and sizes (blobs counted
- * once per repository), and the same list of corruption cases, which come back as {@link
- * CacheProblem}s in the report instead of exceptions. Scanning only reads, so it works on a cache
- * that is read-only to this user.
+ * Reads what a hub cache holds, the way huggingface_hub's {@code scan_cache_dir} does (docs/hub.md
+ * §5.1 and §5.2): the same repositories, revisions, refs and sizes (blobs counted once per
+ * repository), and the same list of corruption cases, which come back as {@link CacheProblem}s in
+ * the report instead of exceptions. Scanning only reads, so it works on a cache that is read-only
+ * to this user.
  *
  * {@snippet :
  * CacheReport report = CacheScanner.scan(Path.of(System.getProperty("user.home"), ".cache/huggingface/hub"));

@@ -21,8 +21,8 @@ import java.util.stream.Stream;
 /**
  * Rehashes every blob of a cache against its name: sha256 for 64-hex (LFS) names, the git blob sha1
  * ({@code sha1("blob <len>\0" + bytes)}) for 40-hex names, as {@code hf cache verify} checks files
- * (reference/hub.md 5.6). Every blob in {@code blobs/} is checked, including those no snapshot
- * uses; partial downloads and other names are skipped. Only reads, so a read-only cache verifies.
+ * (docs/hub.md §5.6). Every blob in {@code blobs/} is checked, including those no snapshot uses;
+ * partial downloads and other names are skipped. Only reads, so a read-only cache verifies.
  */
 public final class CacheVerifier {
     private CacheVerifier() {}

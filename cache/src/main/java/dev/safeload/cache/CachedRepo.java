@@ -15,7 +15,7 @@ import java.util.TreeMap;
  * @param repoId {@code org/name}
  * @param repoPath the repository folder
  * @param sizeOnDisk the sizes of the distinct blobs any snapshot points at, each counted once;
- *     blobs no snapshot uses and {@code .incomplete} files are not counted (reference/hub.md 5.1)
+ *     blobs no snapshot uses and {@code .incomplete} files are not counted (docs/hub.md §5.1)
  * @param fileCount how many distinct blobs the snapshots point at
  * @param revisions the snapshots, sorted by commit
  * @param lastAccessed the newest blob access time, or the folder's when there are no blobs

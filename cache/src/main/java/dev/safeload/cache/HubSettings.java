@@ -16,7 +16,7 @@ import java.util.Optional;
  * to send, timeouts, offline mode.
  *
  * <p>{@link #fromEnvironment()} reads the variables huggingface_hub reads, with its precedence
- * (reference/hub.md section 4): {@code HF_HUB_CACHE} &gt; {@code HUGGINGFACE_HUB_CACHE} &gt; {@code
+ * (docs/hub.md §4): {@code HF_HUB_CACHE} &gt; {@code HUGGINGFACE_HUB_CACHE} &gt; {@code
  * $HF_HOME/hub} &gt; the legacy {@code TRANSFORMERS_CACHE} (with a one-time notice) &gt; {@code
  * $XDG_CACHE_HOME/huggingface/hub} &gt; {@code ~/.cache/huggingface/hub}; {@code HF_ENDPOINT} (or
  * {@code SAFELOAD_HF_ENDPOINTS}, a comma-separated ordered list of mirrors tried in turn); {@code

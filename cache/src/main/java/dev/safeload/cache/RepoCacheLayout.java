@@ -5,7 +5,7 @@ import java.util.Objects;
 import java.util.regex.Pattern;
 
 /**
- * Where huggingface_hub keeps one repository inside a hub cache root (reference/hub.md section 1):
+ * Where huggingface_hub keeps one repository inside a hub cache root (docs/hub.md §1):
  *
  * <pre>
  * ROOT/models--org--name/blobs/ETAG

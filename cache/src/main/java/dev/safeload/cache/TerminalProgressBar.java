@@ -119,7 +119,7 @@ public final class TerminalProgressBar implements DownloadListener {
         }
     }
 
-    /** Decimal units, as huggingface_hub's size format (reference/hub.md 5.4), with a B. */
+    /** Decimal units, as huggingface_hub's size format (docs/hub.md §5.4), with a B. */
     static String bytes(long n) {
         String[] units = {"B", "kB", "MB", "GB", "TB"};
         double value = n;

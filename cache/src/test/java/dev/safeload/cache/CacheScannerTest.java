@@ -104,8 +104,7 @@ class CacheScannerTest {
     }
 
     /**
-     * Each corruption case of reference/hub.md 5.2, applied to the bert repo: reported, repo
-     * dropped.
+     * Each corruption case of docs/hub.md §5.2, applied to the bert repo: reported, repo dropped.
      */
     private void assertProblem(Consumer<Path> corrupt, String messageStart) {
         assertProblem(corrupt, messageStart, true);

@@ -23,7 +23,7 @@ class CacheVerifierTest {
 
     @Test
     void hashesMatchTheReferenceTestVectors() throws IOException {
-        // reference/hub.md 5.6
+        // docs/hub.md §5.6
         Path hello = Files.writeString(tmp.resolve("hello"), "Hello, World!");
         Path empty = Files.write(tmp.resolve("empty"), new byte[0]);
         assertEquals(

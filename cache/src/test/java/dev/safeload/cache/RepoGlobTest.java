@@ -9,8 +9,7 @@ import org.junit.jupiter.api.Test;
 import java.util.List;
 
 /**
- * include/exclude patterns with huggingface_hub's filter_repo_objects semantics (reference/hub.md
- * 3.3).
+ * include/exclude patterns with huggingface_hub's filter_repo_objects semantics (docs/hub.md §3.3).
  */
 class RepoGlobTest {
     static final List<String> PATHS =

@@ -137,7 +137,7 @@ record DemoModel(int layers, int hidden, int intermediate, int vocab, int rank, 
         SafetensorsWriter writer = SafetensorsWriter.create();
         for (int i = 0; i < layers; i++) {
             for (String proj : ADAPTED) {
-                // PEFT's key layout (reference/lora.md 1.3): A is r × in, B is out × r.
+                // PEFT's key layout (docs/lora.md §1.3): A is r × in, B is out × r.
                 String module = "base_model.model.model.layers." + i + ".self_attn." + proj;
                 writer.add(
                         module + ".lora_A.weight",

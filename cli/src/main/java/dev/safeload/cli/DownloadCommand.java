@@ -22,8 +22,8 @@ import java.util.concurrent.Callable;
 
 /**
  * {@code safeload download}: fills the hub cache the way {@code hf download} does and prints the
- * snapshot folder, or each requested file's path, one per line on stdout (DESIGN.md). Progress goes
- * to stderr, and only when stderr is a terminal, so scripts read clean output.
+ * snapshot folder, or each requested file's path, one per line on stdout (docs/CLI.md). Progress
+ * goes to stderr, and only when stderr is a terminal, so scripts read clean output.
  */
 @Command(
         name = "download",

@@ -5,8 +5,7 @@ import java.time.Instant;
 import java.util.Locale;
 
 /**
- * Sizes and ages printed the way huggingface_hub's cache commands print them (reference/hub.md
- * 5.4).
+ * Sizes and ages printed the way huggingface_hub's cache commands print them (docs/hub.md §5.4).
  */
 final class HumanFormat {
     private HumanFormat() {}

@@ -23,7 +23,7 @@ import java.util.TreeSet;
 import java.util.concurrent.Callable;
 import java.util.stream.Collectors;
 
-/** {@code safeload lora}: inspect adapters and merge them into base weights (DESIGN.md). */
+/** {@code safeload lora}: inspect adapters and merge them into base weights (docs/CLI.md). */
 @Command(
         name = "lora",
         mixinStandardHelpOptions = true,

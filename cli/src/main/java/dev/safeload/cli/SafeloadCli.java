@@ -8,9 +8,9 @@ import picocli.CommandLine.Command;
 import java.io.PrintWriter;
 
 /**
- * The {@code safeload} command. The contract (commands, options, exit codes) is in DESIGN.md: exit
- * 0 on success, 1 when the input is invalid or an operation failed (one line per problem on stderr,
- * no stack trace unless {@code --debug}), 2 for wrong usage.
+ * The {@code safeload} command. The contract (commands, options, exit codes) is in docs/CLI.md:
+ * exit 0 on success, 1 when the input is invalid or an operation failed (one line per problem on
+ * stderr, no stack trace unless {@code --debug}), 2 for wrong usage.
  */
 @Command(
         name = "safeload",

@@ -1,8 +1,8 @@
 package dev.safeload.cuda;
 
 /**
- * {@code cublasComputeType_t} (reference/lora.md 4.1), with the type of the alpha and beta scalars
- * it implies. cuBLAS reads alpha and beta in that type: passing a float where {@link #COMPUTE_16F}
+ * {@code cublasComputeType_t} (docs/lora.md §4.1), with the type of the alpha and beta scalars it
+ * implies. cuBLAS reads alpha and beta in that type: passing a float where {@link #COMPUTE_16F}
  * wants a half silently computes garbage, so the binding converts the caller's {@code double}
  * scalars itself.
  */

@@ -1,6 +1,6 @@
 package dev.safeload.cuda;
 
-/** {@code cublasOperation_t}: how a GEMM operand is read (reference/lora.md 4.1). */
+/** {@code cublasOperation_t}: how a GEMM operand is read (docs/lora.md §4.1). */
 public enum CublasOperation {
     /** As stored (column-major). */
     N(0),

@@ -1,8 +1,7 @@
 package dev.safeload.cuda;
 
 /**
- * {@code cudaDataType_t} values of {@code library_types.h} for GEMM operands (reference/lora.md
- * 4.1).
+ * {@code cudaDataType_t} values of {@code library_types.h} for GEMM operands (docs/lora.md §4.1).
  */
 public enum CudaDataType {
     R_16F(2, 2),

@@ -103,7 +103,7 @@ public enum CudaError implements ErrorKind {
     CUDA_ERROR_INVALID_CLUSTER_SIZE(912),
     CUDA_ERROR_UNKNOWN(999),
 
-    // cuBLAS statuses (cublas_api.h; reference/lora.md 4.1).
+    // cuBLAS statuses (cublas_api.h; docs/lora.md §4.1).
     CUBLAS_STATUS_NOT_INITIALIZED(1),
     CUBLAS_STATUS_ALLOC_FAILED(3),
     CUBLAS_STATUS_INVALID_VALUE(7),

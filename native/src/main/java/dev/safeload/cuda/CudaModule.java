@@ -29,7 +29,7 @@ public final class CudaModule extends ContextResource {
     static CudaModule load(CudaContext context, String name, String ptx) {
         context.makeCurrent();
         CUmodule module = new CUmodule();
-        // The String overload appends the NUL terminator the driver needs (reference/lora.md 5.1).
+        // The String overload appends the NUL terminator the driver needs (docs/lora.md §5.1).
         Driver.check(
                 () -> JCudaDriver.cuModuleLoadData(module, ptx), "cuModuleLoadData(" + name + ")");
         return new CudaModule(context, name, module);

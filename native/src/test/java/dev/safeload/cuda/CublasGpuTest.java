@@ -17,8 +17,8 @@ import java.util.Random;
 
 /**
  * The cuBLAS binding on a real GPU against a double-precision CPU product: fp16 operands with fp32
- * accumulation, row-major weights through the transpose identity (reference/lora.md 4.3), every
- * entry point, and statuses as named exceptions.
+ * accumulation, row-major weights through the transpose identity (docs/lora.md §4.3), every entry
+ * point, and statuses as named exceptions.
  */
 @RequiresGpu
 class CublasGpuTest {

@@ -11,7 +11,7 @@ import java.lang.annotation.Target;
 /**
  * Marks a test class that needs a CUDA device: tagged {@code gpu}, and disabled as a whole (no
  * constructor, no {@code @BeforeAll}) where {@link GpuProbe#available()} is false, so it is
- * reported as skipped rather than missing (reference/java-style.md 6.6). With {@code
+ * reported as skipped rather than missing (docs/BUILD.md "GPU tests"). With {@code
  * -Dsafeload.gpu.required=true} (the GPU machine's run) the tests run regardless and fail loudly if
  * the driver is broken, instead of skipping everything.
  */

@@ -11,7 +11,7 @@ import org.junit.jupiter.api.Test;
 import java.util.Arrays;
 import java.util.List;
 
-/** The dtype table of reference/safetensors.md section 1.3. */
+/** The dtype table of docs/safetensors.md §1.3. */
 class DTypeTest {
     @Test
     void twentyTwoTypesInReferenceOrderWithTheirBits() {

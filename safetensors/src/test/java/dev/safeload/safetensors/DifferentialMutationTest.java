@@ -114,8 +114,8 @@ class DifferentialMutationTest {
                     "\"data_offsets\"\\s*:\\s*\\[\\s*(\\d+)\\s*,\\s*(\\d+)\\s*\\]");
 
     /**
-     * The kinds the per-tensor walk of {@code Metadata::validate} reports (reference/safetensors.md
-     * 1.4).
+     * The kinds the per-tensor walk of {@code Metadata::validate} reports (docs/safetensors.md
+     * §1.4).
      */
     private static boolean orderDependent(String kind) {
         return kind.equals("InvalidOffset")

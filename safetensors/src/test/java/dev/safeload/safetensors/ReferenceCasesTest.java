@@ -16,9 +16,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.stream.Stream;
 
-/**
- * Every case of reference/safetensors.md section 2, through memory and through both file backends.
- */
+/** Every case of docs/safetensors.md §2, through memory and through both file backends. */
 class ReferenceCasesTest {
     private static final List<ReferenceCases.Case> CASES = ReferenceCases.all();
 

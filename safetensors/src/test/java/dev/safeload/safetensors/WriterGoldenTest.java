@@ -12,9 +12,7 @@ import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.Map;
 
-/**
- * The writer against the reference's golden byte vectors (reference/safetensors.md section 1.6).
- */
+/** The writer against the reference's golden byte vectors (docs/safetensors.md §1.6). */
 class WriterGoldenTest {
     private static byte[] expected(String header, int n, byte[] data) {
         byte[] h = Arrays.copyOf(header.getBytes(StandardCharsets.UTF_8), n);

@@ -5,9 +5,9 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Every malformed and edge-case input of reference/safetensors.md section 2 (the reference's own
- * tests in {@code tensor.rs}, its attack scripts and the probes of its HEAD source), with the kind
- * the reference reader reports and the kind safeload reports. The two differ only where safeload is
+ * Every malformed and edge-case input of docs/safetensors.md §2 (the reference's own tests in
+ * {@code tensor.rs}, its attack scripts and the probes of its HEAD source), with the kind the
+ * reference reader reports and the kind safeload reports. The two differ only where safeload is
  * deliberately stricter ({@link Case#deviation()}).
  */
 public final class ReferenceCases {

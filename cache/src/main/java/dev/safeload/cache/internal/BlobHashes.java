@@ -13,7 +13,7 @@ import java.util.HexFormat;
 import java.util.regex.Pattern;
 
 /**
- * The two content hashes the hub names blobs by (reference/hub.md 1.2 and 5.6): the LFS sha256 (64
+ * The two content hashes the hub names blobs by (docs/hub.md §1.2 and §5.6): the LFS sha256 (64
  * hex) for large files, and the git blob sha1 (40 hex) of {@code "blob <len>\0" + bytes} for
  * regular files.
  */
@@ -91,7 +91,7 @@ public final class BlobHashes {
      * The git LFS pointer text that git stores in place of an LFS file ({@code version
      * https://git-lfs.github.com/spec/v1\noid sha256:<sha>\nsize <n>\n}); the hub's tree API
      * reports its git sha1 as the file's {@code oid} and its length as {@code pointerSize}
-     * (reference/hub.md 7.4).
+     * (docs/hub.md §7.4).
      */
     public static byte[] lfsPointer(String sha256, long size) {
         String text =

@@ -150,9 +150,8 @@ public final class BlobLinker {
     /**
      * Whether everyone who can read {@code copy} can still read it once it is a link to {@code
      * keep}: a hard link shares the kept file's owner, group and mode, and a cache shared by
-     * several users must not lose readers (reference/hub.md 1.7: blobs get the umask's mode). So
-     * the kept file is world-readable, or has the same owner and group and every read bit the copy
-     * had.
+     * several users must not lose readers (docs/hub.md §1.7: blobs get the umask's mode). So the
+     * kept file is world-readable, or has the same owner and group and every read bit the copy had.
      */
     private static boolean keepsReaders(Copy copy, Copy keep) {
         try {

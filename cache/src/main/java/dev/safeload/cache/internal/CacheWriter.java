@@ -18,18 +18,16 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
- * Writes the small files of the cache layout exactly as huggingface_hub does (reference/hub.md
- * section 1): refs without a newline, relative symlinks (or copies), {@code .no_exist} markers,
- * {@code CACHEDIR.TAG}. Files are created with the process umask and never chmod'ed, so a cache
- * shared by a group (umask 002) stays writable by the group. Every replacement is a rename, so a
- * reader never sees a half-written ref or a missing snapshot entry.
+ * Writes the small files of the cache layout exactly as huggingface_hub does (docs/hub.md §1): refs
+ * without a newline, relative symlinks (or copies), {@code .no_exist} markers, {@code
+ * CACHEDIR.TAG}. Files are created with the process umask and never chmod'ed, so a cache shared by
+ * a group (umask 002) stays writable by the group. Every replacement is a rename, so a reader never
+ * sees a half-written ref or a missing snapshot entry.
  */
 public final class CacheWriter {
     private static final System.Logger LOG = System.getLogger("dev.safeload.cache");
 
-    /**
-     * The bford.info cache directory tag, with huggingface_hub's wording (reference/hub.md 1.8).
-     */
+    /** The bford.info cache directory tag, with huggingface_hub's wording (docs/hub.md §1.8). */
     static final String CACHEDIR_TAG =
             "Signature: 8a477f597d28d172789f06886806bc55\n"
                     + "# This file is a cache directory tag created by huggingface_hub.\n"

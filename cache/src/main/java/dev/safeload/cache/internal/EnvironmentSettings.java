@@ -19,9 +19,9 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Reads huggingface_hub's environment variables the way its {@code constants.py} does
- * (reference/hub.md section 4). An empty value counts as unset, unlike Python's {@code os.getenv},
- * where an empty {@code HF_HUB_CACHE} silently means the current directory.
+ * Reads huggingface_hub's environment variables the way its {@code constants.py} does (docs/hub.md
+ * §4). An empty value counts as unset, unlike Python's {@code os.getenv}, where an empty {@code
+ * HF_HUB_CACHE} silently means the current directory.
  */
 public final class EnvironmentSettings {
     private static final System.Logger LOG = System.getLogger("dev.safeload.cache");

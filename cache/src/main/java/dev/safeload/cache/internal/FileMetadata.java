@@ -3,7 +3,7 @@ package dev.safeload.cache.internal;
 import java.net.URI;
 
 /**
- * What a HEAD on {@code /resolve/} tells (reference/hub.md section 2.3).
+ * What a HEAD on {@code /resolve/} tells (docs/hub.md §2.3).
  *
  * @param commit {@code X-Repo-Commit}
  * @param etag {@code X-Linked-Etag} or {@code ETag}, unquoted: the blob name (sha256 for LFS files)

@@ -17,9 +17,9 @@ import java.util.Set;
 
 /**
  * Resolves one file to {@code snapshots/<commit>/<path>}, huggingface_hub's {@code
- * _hf_hub_download_to_cache_dir} (reference/hub.md section 2.2): a commit already in the snapshot
- * costs no request; otherwise one HEAD gives commit, etag and size; the blob is downloaded under
- * its lock only when missing; the snapshot entry is a relative symlink to it.
+ * _hf_hub_download_to_cache_dir} (docs/hub.md §2.2): a commit already in the snapshot costs no
+ * request; otherwise one HEAD gives commit, etag and size; the blob is downloaded under its lock
+ * only when missing; the snapshot entry is a relative symlink to it.
  */
 public final class FileResolver {
     /** Errors after which the cache may still answer (huggingface_hub falls back for these too). */

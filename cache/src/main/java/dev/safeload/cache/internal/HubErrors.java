@@ -9,8 +9,8 @@ import java.util.Locale;
 
 /**
  * Turns an HTTP error answer into a typed {@link HubException}, driven by {@code X-Error-Code} as
- * huggingface_hub's {@code hf_raise_for_status} is (reference/hub.md section 2.8), with a message
- * that says what to do.
+ * huggingface_hub's {@code hf_raise_for_status} is (docs/hub.md §2.8), with a message that says
+ * what to do.
  */
 public final class HubErrors {
     private HubErrors() {}

@@ -83,7 +83,7 @@ public final class HubHttp implements AutoCloseable {
 
     /**
      * {@code {endpoint}/{prefix}{repo}/resolve/{quote(revision, safe="")}/{quote(path)}}
-     * (reference/hub.md 2.1).
+     * (docs/hub.md §2.1).
      */
     public static URI resolveUrl(URI endpoint, HubRepo repo, String revision, String path) {
         return URI.create(
@@ -122,8 +122,8 @@ public final class HubHttp implements AutoCloseable {
 
     /**
      * HEAD on {@code /resolve/}: relative redirects are followed, an absolute one is not (its
-     * headers carry the metadata, reference/hub.md 2.4). {@code rounds} passes over the endpoint
-     * list are made, with backoff between them; 1 means no retry.
+     * headers carry the metadata, docs/hub.md §2.4). {@code rounds} passes over the endpoint list
+     * are made, with backoff between them; 1 means no retry.
      */
     public FileMetadata head(
             HubRepo repo, String revision, String path, int rounds, DownloadListener listener) {
@@ -425,7 +425,7 @@ public final class HubHttp implements AutoCloseable {
                         .header("User-Agent", settings.userAgent())
                         .header("Accept-Encoding", "identity");
         if (settings.token() != null && sameOrigin(url, endpoint)) {
-            // reference/hub.md 2.4: a signed CDN URL must not receive the user's token.
+            // docs/hub.md §2.4: a signed CDN URL must not receive the user's token.
             request.header("Authorization", "Bearer " + settings.token());
         }
         if (from > 0) {

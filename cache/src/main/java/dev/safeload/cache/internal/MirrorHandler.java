@@ -32,7 +32,7 @@ import java.util.TreeSet;
 
 /**
  * The HTTP side of the mirror server: the subset of the hub's API that huggingface_hub and our own
- * resolver use (reference/hub.md 7.4), answered from a cache.
+ * resolver use (docs/hub.md §7.4), answered from a cache.
  *
  * <ul>
  *   <li>{@code HEAD|GET /[datasets/|spaces/]{repo}/resolve/{rev}/{path}}: the file, with {@code
@@ -47,7 +47,7 @@ import java.util.TreeSet;
  *
  * Misses are 404s with {@code X-Error-Code} {@code RepoNotFound}, {@code RevisionNotFound} or
  * {@code EntryNotFound} (the last with {@code X-Repo-Commit}, so clients record {@code .no_exist});
- * a bare 404 would read as "check your connection" to huggingface_hub (reference/hub.md 2.8).
+ * a bare 404 would read as "check your connection" to huggingface_hub (docs/hub.md §2.8).
  */
 public final class MirrorHandler implements HttpHandler {
     private static final ObjectMapper JSON = new ObjectMapper();

@@ -6,7 +6,7 @@ import dev.safeload.cache.HubException;
 /**
  * The hub answered {@code EntryNotFound}; {@link #commit()} is its {@code X-Repo-Commit}, when
  * sent, so that the resolver can write the {@code .no_exist} marker as huggingface_hub does
- * (reference/hub.md 1.5).
+ * (docs/hub.md §1.5).
  */
 public final class MissingEntryException extends HubException {
     private static final long serialVersionUID = 1L;

@@ -4,11 +4,11 @@ import java.util.List;
 import java.util.regex.Pattern;
 
 /**
- * huggingface_hub's {@code filter_repo_objects} (reference/hub.md section 3.3): backslashes read as
- * {@code /}, a trailing {@code /} means the folder's content, matching is Python's {@code
- * fnmatch.fnmatchcase} (case-sensitive; {@code *} also spans {@code /}, so {@code *.json} matches
- * at any depth and {@code **} is just {@code *}). A path passes when it matches some include
- * pattern (or there are none) and no exclude pattern.
+ * huggingface_hub's {@code filter_repo_objects} (docs/hub.md §3.3): backslashes read as {@code /},
+ * a trailing {@code /} means the folder's content, matching is Python's {@code fnmatch.fnmatchcase}
+ * (case-sensitive; {@code *} also spans {@code /}, so {@code *.json} matches at any depth and
+ * {@code **} is just {@code *}). A path passes when it matches some include pattern (or there are
+ * none) and no exclude pattern.
  */
 public final class RepoGlob {
     private final List<Pattern> include;

@@ -19,7 +19,7 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * Which commit a revision is and which files it holds (reference/hub.md section 3): {@code GET
+ * Which commit a revision is and which files it holds (docs/hub.md §3): {@code GET
  * /api/{type}s/{repo}/revision/{rev}} for the commit and {@code siblings}, {@code GET
  * /api/{type}s/{repo}/tree/{commit}?recursive=true&expand=false} for the files with sizes and blob
  * ids, page after page through {@code Link: <...>; rel="next"}; a proxy that refuses {@code /tree}

@@ -10,8 +10,8 @@ import java.util.regex.Pattern;
  * Checks every name that becomes part of a cache path. File paths come from users and from servers
  * (tree listings, siblings), revisions become {@code refs/} paths, etags become blob names: all are
  * hostile until they are shown to stay inside their folder. The rules follow huggingface_hub's
- * {@code _validate_relative_filename} under both POSIX and Windows readings (reference/hub.md
- * section 1.3), since a cache may be shared with Windows machines.
+ * {@code _validate_relative_filename} under both POSIX and Windows readings (docs/hub.md §1.3),
+ * since a cache may be shared with Windows machines.
  */
 public final class SafeNames {
     private static final Pattern DRIVE = Pattern.compile("^[A-Za-z]:.*");

@@ -32,7 +32,7 @@ import java.util.stream.Stream;
 
 /**
  * One scan of one cache root. Mirrors {@code _scan_cached_repo} in huggingface_hub ({@code
- * utils/_cache_manager.py}, reference/hub.md 5.1-5.2) so that sizes and problems agree with the
+ * utils/_cache_manager.py}, docs/hub.md §5.1-5.2) so that sizes and problems agree with the
  * reference on the same folder.
  */
 public final class ScanWalker {
@@ -194,7 +194,7 @@ public final class ScanWalker {
         }
 
         CachedRepo scan() throws Corrupted, IOException {
-            // Cases 1-3 of reference/hub.md 5.2: the folder name must be {type}s--{id}.
+            // Cases 1-3 of docs/hub.md §5.2: the folder name must be {type}s--{id}.
             if (!Files.isDirectory(repoPath)) {
                 throw new Corrupted(repoPath, "Repo path is not a directory: " + repoPath);
             }

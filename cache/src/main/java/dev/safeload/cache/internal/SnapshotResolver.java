@@ -20,10 +20,10 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 
 /**
- * huggingface_hub's {@code snapshot_download} into the cache (reference/hub.md section 3.1): the
- * revision becomes a commit, the commit's listing is filtered by the globs, and the files are
- * fetched by parallel workers. With a commit as revision and a complete snapshot (its listing in
- * {@code trees/<commit>.json}) nothing is requested at all; with a branch, one API call.
+ * huggingface_hub's {@code snapshot_download} into the cache (docs/hub.md §3.1): the revision
+ * becomes a commit, the commit's listing is filtered by the globs, and the files are fetched by
+ * parallel workers. With a commit as revision and a complete snapshot (its listing in {@code
+ * trees/<commit>.json}) nothing is requested at all; with a branch, one API call.
  */
 public final class SnapshotResolver {
     private final HubSettings settings;

@@ -11,7 +11,7 @@ import java.util.HexFormat;
 import java.util.Random;
 
 /**
- * Builds hub caches in huggingface_hub's exact layout (reference/hub.md 1.2-1.4) for tests: {@code
+ * Builds hub caches in huggingface_hub's exact layout (docs/hub.md §1.2-1.4) for tests: {@code
  * blobs/<etag>} named by git sha1 or, for LFS files, sha256; {@code snapshots/<commit>/<path>} as
  * relative symlinks; {@code refs/<name>} holding the commit with no newline.
  *
@@ -144,7 +144,7 @@ public final class CacheFixture {
         return hex("SHA-256", new byte[0], content);
     }
 
-    /** git's blob id: sha1 of {@code "blob <len>\0"} then the bytes (reference/hub.md 5.6). */
+    /** git's blob id: sha1 of {@code "blob <len>\0"} then the bytes (docs/hub.md §5.6). */
     public static String gitSha1(byte[] content) {
         return hex(
                 "SHA-1",

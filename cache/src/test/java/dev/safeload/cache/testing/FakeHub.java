@@ -34,9 +34,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Predicate;
 
 /**
- * A hub endpoint on loopback that speaks the protocol huggingface_hub and safeload use
- * (reference/hub.md sections 2, 3 and 7.4), with faults on demand. Point a client at {@link
- * #endpoint()} ({@code HF_ENDPOINT} for Python).
+ * A hub endpoint on loopback that speaks the protocol huggingface_hub and safeload use (docs/hub.md
+ * §2, §3 and §7.4), with faults on demand. Point a client at {@link #endpoint()} ({@code
+ * HF_ENDPOINT} for Python).
  *
  * {@snippet :
  * try (FakeHub hub = FakeHub.start()) {
@@ -333,7 +333,7 @@ public final class FakeHub implements AutoCloseable {
             String git = HexFormat.of().formatHex(sha1.digest());
             if (lfs) {
                 // For LFS files the tree's oid is the git sha1 of the pointer text
-                // (reference/hub.md 7.4).
+                // (docs/hub.md §7.4).
                 String pointer =
                         "version https://git-lfs.github.com/spec/v1\noid sha256:"
                                 + sha

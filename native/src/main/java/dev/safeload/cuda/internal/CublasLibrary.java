@@ -24,7 +24,7 @@ import java.util.Optional;
  * The cuBLAS entry points safeload uses, bound with java.lang.foreign. JCublas 12.6's JNI library
  * links {@code libcublas.so.12} by versioned symbols and cannot load on CUDA 13 hosts; these
  * functions have kept their signatures from CUDA 12.0 to 13.x, so one binding opens {@code
- * libcublas.so.13} or {@code .so.12} (reference/lora.md 4.2, 4.5). Arguments are raw: handles and
+ * libcublas.so.13} or {@code .so.12} (docs/lora.md §4.2, §4.5). Arguments are raw: handles and
  * device pointers as addresses. {@code cublasGemmGroupedBatchedEx} exists from cuBLAS 12.5 on and
  * is optional.
  */

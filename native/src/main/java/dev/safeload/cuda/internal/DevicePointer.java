@@ -4,7 +4,7 @@ import jcuda.driver.CUdeviceptr;
 
 /**
  * A {@link CUdeviceptr} whose raw address can be read. JCuda keeps the address in a protected field
- * (reference/lora.md 5.1); a subclass is the supported way to read it, which the cuBLAS binding
+ * (docs/lora.md §5.1); a subclass is the supported way to read it, which the cuBLAS binding
  * (java.lang.foreign) needs. The JNI side writes the field when this object is passed to {@code
  * cuMemAlloc}; views are made with the protected (base, offset) constructor, which the JNI side
  * adds up when the pointer is passed to any driver call.

@@ -16,7 +16,7 @@ import java.util.function.IntSupplier;
  * codes unless its global {@code setExceptionsEnabled} switch is on; that switch is process-wide
  * and other code (a user's own JCuda code) may set it either way, so every call goes through {@link
  * #call} or {@link #check(IntSupplier, String)}, which turn JCuda's exception back into the result
- * code (reference/java-style.md practice 4).
+ * code (docs/DESIGN.md "Errors").
  */
 public final class Driver {
     private Driver() {}

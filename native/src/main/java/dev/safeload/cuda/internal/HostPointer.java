@@ -7,7 +7,7 @@ import java.lang.foreign.MemorySegment;
 /**
  * A JCuda {@link Pointer} to native host memory given by address (a {@link MemorySegment}, or
  * memory from {@code cuMemHostAlloc}). JCuda's JNI treats a pointer without a Java buffer as a
- * native address, which asynchronous copies require (reference/lora.md 5.1).
+ * native address, which asynchronous copies require (docs/lora.md §5.1).
  */
 public final class HostPointer extends Pointer {
     /** An empty pointer for {@code cuMemHostAlloc} to fill in. */

@@ -16,7 +16,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * Knows every native resource (device buffer, pinned buffer, stream, event, cuBLAS handle) that is
  * open, and, when leak detection is on, reports those that became unreachable without being closed,
  * with the stack where they were allocated (the shape of netty's ResourceLeakDetector,
- * reference/java-style.md practice 8). Reporting is all it does: freeing device memory from the
+ * docs/DESIGN.md "Native resources"). Reporting is all it does: freeing device memory from the
  * Cleaner's thread could free memory that a user's JCuda code still addresses through a copied
  * pointer, so a leak stays a visible bug rather than a silent fix.
  */

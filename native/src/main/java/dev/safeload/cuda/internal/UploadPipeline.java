@@ -20,7 +20,7 @@ import java.util.concurrent.atomic.AtomicReference;
  * waits on the fences and puts each buffer back on the free list once its copy has run. With {@code
  * stagingBuffers > readers} reading overlaps the copies of earlier chunks on every lane (double or
  * triple buffering), which is what takes an upload to the link's speed when the file is in the page
- * cache (reference/safetensors.md 4.1: a pinned bounce buffer, not DMA from mapped pages).
+ * cache (docs/safetensors.md §4.1: a pinned bounce buffer, not DMA from mapped pages).
  */
 public final class UploadPipeline {
     /** What one run moved. */

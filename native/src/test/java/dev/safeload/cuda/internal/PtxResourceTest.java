@@ -17,10 +17,9 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * The PTX shipped in the jar: a header CUDA 12 and 13 drivers both load (reference/lora.md section
- * 6: ISA 8.0 needs a 12.0 driver; nvcc 13 writes 9.0, which 12.x drivers refuse), an entry for
- * every conversion, and, where ptxas is installed, PTX that assembles for Turing, Ampere and
- * Hopper.
+ * The PTX shipped in the jar: a header CUDA 12 and 13 drivers both load (docs/lora.md §6: ISA 8.0
+ * needs a 12.0 driver; nvcc 13 writes 9.0, which 12.x drivers refuse), an entry for every
+ * conversion, and, where ptxas is installed, PTX that assembles for Turing, Ampere and Hopper.
  */
 class PtxResourceTest {
     @TempDir Path dir;
