@@ -1,5 +1,6 @@
 package dev.safeload.lora;
 
+import dev.safeload.Cleanup;
 import dev.safeload.cuda.Cublas;
 import dev.safeload.cuda.CublasComputeType;
 import dev.safeload.cuda.CublasHandle;
@@ -10,7 +11,6 @@ import dev.safeload.cuda.CudaDataType;
 import dev.safeload.cuda.CudaStream;
 import dev.safeload.cuda.DeviceBuffer;
 import dev.safeload.cuda.DeviceMatrix;
-import dev.safeload.cuda.internal.Cleanup;
 import dev.safeload.lora.internal.CpuKernels;
 import dev.safeload.lora.internal.CudaAdapterPool;
 import dev.safeload.lora.internal.Numerics;

@@ -1,6 +1,6 @@
 package dev.safeload.cuda;
 
-import dev.safeload.cuda.internal.CublasLibrary;
+import dev.safeload.cuda.internal.driver.CublasLibrary;
 
 import java.util.Locale;
 import java.util.Optional;

@@ -6,7 +6,7 @@ import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_SHORT;
 
-import dev.safeload.cuda.internal.CublasLibrary;
+import dev.safeload.cuda.internal.driver.CublasLibrary;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;

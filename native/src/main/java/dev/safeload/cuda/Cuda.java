@@ -1,7 +1,7 @@
 package dev.safeload.cuda;
 
-import dev.safeload.cuda.internal.Driver;
-import dev.safeload.cuda.internal.JCudaNatives;
+import dev.safeload.cuda.internal.driver.Driver;
+import dev.safeload.cuda.internal.driver.JCudaNatives;
 
 import jcuda.driver.CUresult;
 import jcuda.driver.JCudaDriver;

@@ -1,7 +1,6 @@
 package dev.safeload.cuda;
 
-import dev.safeload.cuda.internal.Driver;
-import dev.safeload.cuda.internal.ResourceTracker;
+import dev.safeload.cuda.internal.driver.Driver;
 
 import jcuda.driver.CUcontext;
 import jcuda.driver.CUdevice;

@@ -1,6 +1,6 @@
 package dev.safeload.cuda;
 
-import dev.safeload.cuda.internal.Driver;
+import dev.safeload.cuda.internal.driver.Driver;
 
 import jcuda.driver.CUevent;
 import jcuda.driver.CUevent_flags;

@@ -1,6 +1,6 @@
 package dev.safeload.cuda;
 
-import dev.safeload.cuda.internal.Driver;
+import dev.safeload.cuda.internal.driver.Driver;
 
 import jcuda.driver.CUfunction;
 import jcuda.driver.CUmodule;

@@ -1,7 +1,7 @@
 package dev.safeload.cuda;
 
-import dev.safeload.cuda.internal.Driver;
-import dev.safeload.cuda.internal.StreamHandle;
+import dev.safeload.cuda.internal.driver.Driver;
+import dev.safeload.cuda.internal.driver.StreamHandle;
 
 import jcuda.driver.CUstream;
 import jcuda.driver.JCudaDriver;

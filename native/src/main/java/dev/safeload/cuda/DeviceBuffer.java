@@ -1,8 +1,8 @@
 package dev.safeload.cuda;
 
-import dev.safeload.cuda.internal.DevicePointer;
-import dev.safeload.cuda.internal.Driver;
-import dev.safeload.cuda.internal.HostPointer;
+import dev.safeload.cuda.internal.driver.DevicePointer;
+import dev.safeload.cuda.internal.driver.Driver;
+import dev.safeload.cuda.internal.driver.HostPointer;
 
 import jcuda.driver.CUdeviceptr;
 import jcuda.driver.CUresult;

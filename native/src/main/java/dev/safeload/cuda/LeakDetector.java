@@ -1,7 +1,5 @@
 package dev.safeload.cuda;
 
-import dev.safeload.cuda.internal.ResourceTracker;
-
 import java.util.List;
 
 /**

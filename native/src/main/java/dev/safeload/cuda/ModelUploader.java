@@ -1,9 +1,9 @@
 package dev.safeload.cuda;
 
-import dev.safeload.cuda.internal.CudaCopyEngine;
-import dev.safeload.cuda.internal.SourceTensor;
-import dev.safeload.cuda.internal.UploadPipeline;
-import dev.safeload.cuda.internal.UploadPlan;
+import dev.safeload.cuda.internal.upload.CudaCopyEngine;
+import dev.safeload.cuda.internal.upload.SourceTensor;
+import dev.safeload.cuda.internal.upload.UploadPipeline;
+import dev.safeload.cuda.internal.upload.UploadPlan;
 import dev.safeload.safetensors.DType;
 import dev.safeload.safetensors.SafetensorsError;
 import dev.safeload.safetensors.SafetensorsException;

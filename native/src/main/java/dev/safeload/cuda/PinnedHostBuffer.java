@@ -1,7 +1,7 @@
 package dev.safeload.cuda;
 
-import dev.safeload.cuda.internal.Driver;
-import dev.safeload.cuda.internal.HostPointer;
+import dev.safeload.cuda.internal.driver.Driver;
+import dev.safeload.cuda.internal.driver.HostPointer;
 
 import jcuda.Pointer;
 import jcuda.driver.JCudaDriver;

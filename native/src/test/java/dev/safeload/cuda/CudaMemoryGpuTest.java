@@ -223,7 +223,7 @@ class CudaMemoryGpuTest {
     void ptxModulesLoadAndNameTheirFunctions() {
         try (CudaModule module =
                 context.loadModule(
-                        "convert.ptx", dev.safeload.cuda.internal.ConversionKernels.ptx())) {
+                        "convert.ptx", dev.safeload.cuda.internal.upload.ConversionKernels.ptx())) {
             module.function("safeload_f32_to_f16");
             CudaException e =
                     assertThrows(CudaException.class, () -> module.function("no_such_kernel"));

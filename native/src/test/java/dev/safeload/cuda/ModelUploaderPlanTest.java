@@ -5,9 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.safeload.cuda.internal.HostCopyEngine;
-import dev.safeload.cuda.internal.UploadPipeline;
-import dev.safeload.cuda.internal.UploadPlan;
+import dev.safeload.cuda.internal.upload.HostCopyEngine;
+import dev.safeload.cuda.internal.upload.UploadPipeline;
+import dev.safeload.cuda.internal.upload.UploadPlan;
 import dev.safeload.safetensors.DType;
 import dev.safeload.safetensors.SafetensorsModel;
 import dev.safeload.safetensors.SafetensorsWriter;

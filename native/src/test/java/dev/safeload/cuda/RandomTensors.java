@@ -1,6 +1,6 @@
 package dev.safeload.cuda;
 
-import dev.safeload.cuda.internal.Conversion;
+import dev.safeload.cuda.internal.upload.Conversion;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;

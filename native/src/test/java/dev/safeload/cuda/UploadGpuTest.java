@@ -5,8 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.safeload.cuda.internal.Conversion;
-import dev.safeload.cuda.internal.ConversionKernels;
+import dev.safeload.cuda.internal.upload.Conversion;
+import dev.safeload.cuda.internal.upload.ConversionKernels;
 import dev.safeload.safetensors.DType;
 import dev.safeload.safetensors.SafetensorsFile;
 import dev.safeload.safetensors.SafetensorsWriter;

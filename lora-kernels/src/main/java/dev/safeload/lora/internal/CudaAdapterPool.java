@@ -1,5 +1,6 @@
 package dev.safeload.lora.internal;
 
+import dev.safeload.Cleanup;
 import dev.safeload.cuda.CublasComputeType;
 import dev.safeload.cuda.CublasHandle;
 import dev.safeload.cuda.CublasOperation;
@@ -7,7 +8,6 @@ import dev.safeload.cuda.CudaDataType;
 import dev.safeload.cuda.DeviceBuffer;
 import dev.safeload.cuda.DeviceMatrix;
 import dev.safeload.cuda.GemmGroup;
-import dev.safeload.cuda.internal.Cleanup;
 import dev.safeload.lora.Activations;
 import dev.safeload.lora.CudaLoraBackend;
 import dev.safeload.lora.DeviceActivations;

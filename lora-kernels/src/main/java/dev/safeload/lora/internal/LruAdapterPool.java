@@ -1,6 +1,6 @@
 package dev.safeload.lora.internal;
 
-import dev.safeload.cuda.internal.Cleanup;
+import dev.safeload.Cleanup;
 import dev.safeload.lora.Activations;
 import dev.safeload.lora.AdapterPool;
 import dev.safeload.lora.LoraAdapter;

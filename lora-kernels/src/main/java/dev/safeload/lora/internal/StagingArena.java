@@ -1,11 +1,11 @@
 package dev.safeload.lora.internal;
 
+import dev.safeload.Cleanup;
 import dev.safeload.cuda.CudaContext;
 import dev.safeload.cuda.CudaEvent;
 import dev.safeload.cuda.CudaStream;
 import dev.safeload.cuda.DeviceBuffer;
 import dev.safeload.cuda.PinnedHostBuffer;
-import dev.safeload.cuda.internal.Cleanup;
 
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;

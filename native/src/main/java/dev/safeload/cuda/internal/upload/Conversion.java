@@ -1,4 +1,4 @@
-package dev.safeload.cuda.internal;
+package dev.safeload.cuda.internal.upload;
 
 import static java.lang.foreign.ValueLayout.JAVA_FLOAT_UNALIGNED;
 import static java.lang.foreign.ValueLayout.JAVA_SHORT_UNALIGNED;

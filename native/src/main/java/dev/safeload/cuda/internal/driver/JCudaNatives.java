@@ -1,4 +1,4 @@
-package dev.safeload.cuda.internal;
+package dev.safeload.cuda.internal.driver;
 
 import java.io.IOException;
 import java.io.InputStream;

@@ -1,4 +1,4 @@
-package dev.safeload.cuda.internal;
+package dev.safeload.cuda;
 
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -20,7 +20,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * Cleaner's thread could free memory that a user's JCuda code still addresses through a copied
  * pointer, so a leak stays a visible bug rather than a silent fix.
  */
-public final class ResourceTracker {
+final class ResourceTracker {
     /** System property that turns on allocation-site capture and Cleaner-based leak reports. */
     public static final String PROPERTY = "safeload.cuda.leakDetection";
 

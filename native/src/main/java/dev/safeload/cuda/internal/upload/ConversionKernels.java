@@ -1,8 +1,9 @@
-package dev.safeload.cuda.internal;
+package dev.safeload.cuda.internal.upload;
 
 import dev.safeload.cuda.CudaContext;
 import dev.safeload.cuda.CudaModule;
 import dev.safeload.cuda.CudaStream;
+import dev.safeload.cuda.internal.driver.Driver;
 
 import jcuda.Pointer;
 import jcuda.driver.JCudaDriver;

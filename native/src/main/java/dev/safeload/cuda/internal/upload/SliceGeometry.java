@@ -1,4 +1,4 @@
-package dev.safeload.cuda.internal;
+package dev.safeload.cuda.internal.upload;
 
 import dev.safeload.cuda.TensorSlice;
 

@@ -1,4 +1,4 @@
-package dev.safeload.cuda.internal;
+package dev.safeload.cuda.internal.driver;
 
 import dev.safeload.cuda.CudaError;
 import dev.safeload.cuda.CudaException;

@@ -1,4 +1,4 @@
-package dev.safeload.cuda.internal;
+package dev.safeload.cuda.internal.upload;
 
 import java.lang.foreign.MemorySegment;
 

@@ -1,5 +1,6 @@
-package dev.safeload.cuda.internal;
+package dev.safeload.cuda.internal.upload;
 
+import dev.safeload.Cleanup;
 import dev.safeload.cuda.CudaContext;
 import dev.safeload.cuda.CudaEvent;
 import dev.safeload.cuda.CudaStream;

@@ -1,9 +1,17 @@
-package dev.safeload.cuda.internal;
+package dev.safeload;
 
 /**
  * Runs every release step of a teardown even when one of them fails: the first failure is kept and
  * thrown at the end, later ones are added to it as suppressed (the rule try-with-resources applies,
  * JLS 14.20.3), so one failing {@code close()} never leaves the resources after it allocated.
+ *
+ * <p>Every safeload module that owns several native resources tears them down with it, so the rule
+ * lives here, in the package all modules share. One instance serves one teardown on one thread; it
+ * owns nothing itself.
+ *
+ * {@snippet :
+ * new Cleanup().close(stream, scratch, arena).rethrow();
+ * }
  */
 public final class Cleanup {
     private Throwable failure;
