@@ -5,6 +5,7 @@ import dev.safeload.lora.LoraAdapter;
 import dev.safeload.lora.LoraError;
 import dev.safeload.lora.LoraException;
 import dev.safeload.lora.Precision;
+import dev.safeload.safetensors.DType;
 import dev.safeload.safetensors.SafetensorsFile;
 import dev.safeload.safetensors.TensorInfo;
 
@@ -44,7 +45,7 @@ public final class AdapterFiles {
         try (SafetensorsFile file = SafetensorsFile.open(weights)) {
             Map<String, AdapterTensor> tensors = new LinkedHashMap<>();
             for (TensorInfo t : file.tensors()) {
-                String dtype = t.dtype().formatName();
+                DType dtype = t.dtype();
                 Precision.of(dtype, "adapter tensor " + t.name() + " in " + weights);
                 tensors.put(
                         t.name(),
