@@ -43,6 +43,12 @@ import java.util.Optional;
  * @param maxRetries retries of a request after 408, 429, 5xx or a dropped connection
  * @param retryBackoff first retry delay; it doubles up to 8 times this value
  * @param userAgent {@code User-Agent} header
+ * @param connectionsPerFile connections that fetch one large file together, each a byte range of it
+ *     (as {@code hf_transfer} and download accelerators do; it helps where a CDN throttles each
+ *     connection); 1 fetches every file over one connection. Servers that answer a range with the
+ *     whole file are noticed and get one connection per file from then on
+ * @param rangeChunkBytes bytes asked for per ranged request; files with fewer than two chunks left
+ *     to fetch use one connection
  */
 public record HubSettings(
         Path cacheDir,
@@ -54,9 +60,17 @@ public record HubSettings(
         boolean symlinksDisabled,
         int maxRetries,
         Duration retryBackoff,
-        String userAgent) {
+        String userAgent,
+        int connectionsPerFile,
+        long rangeChunkBytes) {
 
     public static final URI DEFAULT_ENDPOINT = URI.create("https://huggingface.co");
+
+    /** The default of {@link #connectionsPerFile()}. */
+    public static final int DEFAULT_CONNECTIONS_PER_FILE = 4;
+
+    /** The default of {@link #rangeChunkBytes()}: 64 MiB. */
+    public static final long DEFAULT_RANGE_CHUNK_BYTES = 64L << 20;
 
     public HubSettings {
         Objects.requireNonNull(cacheDir, "cacheDir");
@@ -70,6 +84,14 @@ public record HubSettings(
         Objects.requireNonNull(userAgent, "userAgent");
         if (maxRetries < 0) {
             throw new IllegalArgumentException("maxRetries must not be negative");
+        }
+        if (connectionsPerFile < 1 || connectionsPerFile > 64) {
+            throw new HubException(
+                    HubError.InvalidSettings,
+                    "connections per file must be between 1 and 64, got " + connectionsPerFile);
+        }
+        if (rangeChunkBytes < 1) {
+            throw new IllegalArgumentException("rangeChunkBytes must be positive");
         }
     }
 
@@ -113,6 +135,10 @@ public record HubSettings(
                 + maxRetries
                 + ", retryBackoff="
                 + retryBackoff
+                + ", connectionsPerFile="
+                + connectionsPerFile
+                + ", rangeChunkBytes="
+                + rangeChunkBytes
                 + "]";
     }
 
@@ -153,6 +179,8 @@ public record HubSettings(
         private int maxRetries = 5;
         private Duration retryBackoff = Duration.ofSeconds(1);
         private String userAgent = "safeload/0.1; java/" + Runtime.version().feature();
+        private Integer connectionsPerFile;
+        private long rangeChunkBytes = DEFAULT_RANGE_CHUNK_BYTES;
 
         private Builder(Map<String, String> environment) {
             this.environment = environment;
@@ -224,6 +252,22 @@ public record HubSettings(
             return this;
         }
 
+        /**
+         * Connections that fetch one large file together (default: {@code
+         * SAFELOAD_CONNECTIONS_PER_FILE}, else {@value #DEFAULT_CONNECTIONS_PER_FILE}); 1 turns
+         * ranged downloads off.
+         */
+        public Builder connectionsPerFile(int value) {
+            this.connectionsPerFile = value;
+            return this;
+        }
+
+        /** Bytes per ranged request (default 64 MiB). */
+        public Builder rangeChunkBytes(long value) {
+            this.rangeChunkBytes = value;
+            return this;
+        }
+
         public HubSettings build() {
             EnvironmentSettings env = new EnvironmentSettings(environment);
             Path home = hfHome != null ? hfHome : env.hfHome();
@@ -243,7 +287,12 @@ public record HubSettings(
                             : env.flag("HF_HUB_DISABLE_SYMLINKS"),
                     maxRetries,
                     retryBackoff,
-                    userAgent);
+                    userAgent,
+                    connectionsPerFile != null
+                            ? connectionsPerFile
+                            : env.count(
+                                    "SAFELOAD_CONNECTIONS_PER_FILE", DEFAULT_CONNECTIONS_PER_FILE),
+                    rangeChunkBytes);
         }
     }
 }

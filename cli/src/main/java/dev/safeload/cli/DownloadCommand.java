@@ -103,9 +103,21 @@ final class DownloadCommand implements Callable<Integer> {
             description = "Files downloaded in parallel (default: 8).")
     int workers = SnapshotOptions.DEFAULT_WORKERS;
 
+    @Option(
+            names = "--connections",
+            paramLabel = "N",
+            description =
+                    "Ranged connections that fetch one large file together (default:"
+                            + " SAFELOAD_CONNECTIONS_PER_FILE, else 4; 1: one connection per"
+                            + " file).")
+    Integer connections;
+
     @Override
     public Integer call() {
         HubSettings.Builder settings = HubSettings.builder();
+        if (connections != null) {
+            settings.connectionsPerFile(connections);
+        }
         if (cacheDir != null) {
             settings.cacheDir(cacheDir);
         }
