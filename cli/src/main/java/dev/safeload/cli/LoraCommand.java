@@ -71,7 +71,7 @@ final class LoraCommand implements Callable<Integer> {
             out.println(
                     "dtype: "
                             + a.modules().stream()
-                                    .map(m -> m.down().dtype())
+                                    .map(m -> m.down().dtype().formatName())
                                     .collect(Collectors.toCollection(TreeSet::new)));
             if (a.config() != null) {
                 out.println("target modules: " + a.config().targetModulesText());

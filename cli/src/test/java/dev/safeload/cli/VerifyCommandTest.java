@@ -5,12 +5,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.safeload.cache.testing.CacheFixture;
+import dev.safeload.cache.testing.OtherUsers;
 
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.File;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -83,18 +83,12 @@ class VerifyCommandTest {
         Path blob = corrupt(cache);
         List<String> prefix = new ArrayList<>();
         String classPath = System.getProperty("java.class.path");
-        boolean root = "root".equals(System.getProperty("user.name"));
-        if (root) {
-            Assumptions.assumeTrue(
-                    Files.isExecutable(Path.of("/usr/bin/setpriv")), "needs setpriv to drop root");
-            prefix.addAll(
-                    List.of(
-                            "/usr/bin/setpriv",
-                            "--reuid=65534",
-                            "--regid=65534",
-                            "--clear-groups"));
-            classPath = readableClassPath(classPath, tmp.resolve("cp"));
-            Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rwxr-xr-x"));
+        if (OtherUsers.root()) {
+            Assumptions.assumeTrue(OtherUsers.canSwitchUser(), "needs setpriv to drop root");
+            prefix.addAll(OtherUsers.asUser(65534, 65534, List.of()));
+            // The checkout may sit under a 0700 folder (/root, mktemp -d) that nobody cannot enter.
+            OtherUsers.openToAll(tmp);
+            classPath = OtherUsers.shareableClassPath(tmp.resolve("cp"));
         }
         makeReadOnly(cache.root());
         try {
@@ -151,31 +145,6 @@ class VerifyCommandTest {
         List<String> out = new ArrayList<>(head);
         out.addAll(List.of(tail));
         return out;
-    }
-
-    /**
-     * Class path entries that another user can read: jars under root's home are hard-linked (or
-     * copied) out.
-     */
-    private static String readableClassPath(String classPath, Path dir) throws IOException {
-        Files.createDirectories(dir);
-        List<String> out = new ArrayList<>();
-        int i = 0;
-        for (String entry : classPath.split(File.pathSeparator)) {
-            Path p = Path.of(entry);
-            if (Files.isRegularFile(p)) {
-                Path copy = dir.resolve((i++) + "-" + p.getFileName());
-                try {
-                    Files.createLink(copy, p);
-                } catch (IOException | UnsupportedOperationException e) {
-                    Files.copy(p, copy);
-                }
-                out.add(copy.toString());
-            } else {
-                out.add(entry);
-            }
-        }
-        return String.join(File.pathSeparator, out);
     }
 
     private static void makeReadOnly(Path root) throws IOException {

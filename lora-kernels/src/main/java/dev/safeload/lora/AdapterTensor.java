@@ -1,5 +1,7 @@
 package dev.safeload.lora;
 
+import dev.safeload.safetensors.DType;
+
 import java.util.Arrays;
 import java.util.Objects;
 
@@ -8,11 +10,11 @@ import java.util.Objects;
  * (rank × width per module), so holding them on the heap in fp32 costs little and lets every
  * backend round once, from fp32, to the precision it computes in.
  *
- * @param dtype the dtype the file stored, as a safetensors name
+ * @param dtype the dtype the file stored
  * @param shape the shape the file stored
  * @param values the elements in C order
  */
-public record AdapterTensor(String dtype, long[] shape, float[] values) {
+public record AdapterTensor(DType dtype, long[] shape, float[] values) {
     public AdapterTensor {
         Objects.requireNonNull(dtype, "dtype");
         shape = shape.clone();

@@ -40,7 +40,7 @@ public final class ModelMerger {
     /** The base model's tensors as {@link WeightSpec}s. */
     public static List<WeightSpec> specs(SafetensorsModel base) {
         return base.tensors().stream()
-                .map(t -> new WeightSpec(t.name(), t.dtype().formatName(), t.shape()))
+                .map(t -> new WeightSpec(t.name(), t.dtype(), t.shape()))
                 .toList();
     }
 
@@ -116,10 +116,10 @@ public final class ModelMerger {
             AdapterTensor replacement,
             LoraBackend backend,
             Arena arena) {
-        WeightSpec spec = new WeightSpec(t.name(), t.dtype().formatName(), t.shape());
+        WeightSpec spec = new WeightSpec(t.name(), t.dtype(), t.shape());
         MemorySegment source = file.segment(t);
         if (replacement != null) {
-            Precision p = Precision.of(t.dtype().formatName(), "base tensor " + t.name());
+            Precision p = Precision.of(t.dtype(), "base tensor " + t.name());
             source = MemorySegment.ofArray(Numerics.encode(replacement.values(), p));
         }
         MemorySegment result = arena.allocate(t.byteLength(), 8);

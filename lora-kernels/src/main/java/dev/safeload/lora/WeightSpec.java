@@ -1,5 +1,7 @@
 package dev.safeload.lora;
 
+import dev.safeload.safetensors.DType;
+
 import java.util.Arrays;
 import java.util.Objects;
 
@@ -8,10 +10,10 @@ import java.util.Objects;
  * base before any weight is read.
  *
  * @param name the tensor name, for example {@code model.layers.0.self_attn.q_proj.weight}
- * @param dtype the safetensors dtype name
+ * @param dtype the element type
  * @param shape the shape
  */
-public record WeightSpec(String name, String dtype, long[] shape) {
+public record WeightSpec(String name, DType dtype, long[] shape) {
     public WeightSpec {
         Objects.requireNonNull(name, "name");
         Objects.requireNonNull(dtype, "dtype");
@@ -37,7 +39,7 @@ public record WeightSpec(String name, String dtype, long[] shape) {
     public boolean equals(Object o) {
         return o instanceof WeightSpec w
                 && name.equals(w.name)
-                && dtype.equals(w.dtype)
+                && dtype == w.dtype
                 && Arrays.equals(shape, w.shape);
     }
 
@@ -48,6 +50,6 @@ public record WeightSpec(String name, String dtype, long[] shape) {
 
     @Override
     public String toString() {
-        return name + " " + dtype + shapeText();
+        return name + " " + dtype.formatName() + shapeText();
     }
 }

@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.safeload.safetensors.DType;
+
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -111,14 +113,14 @@ class AdapterFormatTest {
                 List.of(
                         new WeightSpec(
                                 "down_blocks.0.attentions.0.proj_in.weight",
-                                "F16",
+                                DType.F16,
                                 new long[] {32, 32}),
                         new WeightSpec(
                                 "cond_stage_model.transformer.text_model.encoder.layers.0.self_attn.q_proj.weight",
-                                "F16",
+                                DType.F16,
                                 new long[] {16, 16}),
-                        new WeightSpec("conv_in.weight", "F32", new long[] {32, 4, 3, 3}),
-                        new WeightSpec("conv_in.bias", "F32", new long[] {32}));
+                        new WeightSpec("conv_in.weight", DType.F32, new long[] {32, 4, 3, 3}),
+                        new WeightSpec("conv_in.bias", DType.F32, new long[] {32}));
         MergePlan plan = MergePlan.of(base, a, 1.0);
         assertEquals(3, plan.targets().size());
         assertEquals(36, plan.target("conv_in.weight").cols());
@@ -138,11 +140,11 @@ class AdapterFormatTest {
                 List.of(
                         new WeightSpec(
                                 "te1.text_model.encoder.layers.0.mlp.fc1.weight",
-                                "F16",
+                                DType.F16,
                                 new long[] {4, 4}),
                         new WeightSpec(
                                 "te2.text_model.encoder.layers.0.mlp.fc1.weight",
-                                "F16",
+                                DType.F16,
                                 new long[] {4, 4}));
         LoraException e = refused(LoraError.MissingModule, () -> MergePlan.of(base, a, 1.0));
         assertTrue(
@@ -313,7 +315,9 @@ class AdapterFormatTest {
         List<WeightSpec> base =
                 List.of(
                         new WeightSpec(
-                                "model.layers.0.mlp.up_proj.weight", "F16", new long[] {176, 32}));
+                                "model.layers.0.mlp.up_proj.weight",
+                                DType.F16,
+                                new long[] {176, 32}));
         LoraException e = refused(LoraError.ShapeMismatch, () -> MergePlan.of(base, a, 1.0));
         assertTrue(
                 e.getMessage().contains("model.layers.0.mlp.up_proj")
@@ -335,7 +339,7 @@ class AdapterFormatTest {
                 List.of(
                         new WeightSpec(
                                 "model.layers.0.self_attn.q_proj.weight",
-                                "F16",
+                                DType.F16,
                                 new long[] {8, 8}));
         LoraException e = refused(LoraError.MissingModule, () -> MergePlan.of(base, a, 1.0));
         assertTrue(e.getMessage().contains("model.layers.7.self_attn.q_proj"), e.getMessage());
@@ -349,7 +353,7 @@ class AdapterFormatTest {
                         Fixtures.config(2, 2, ""),
                         Map.of(),
                         "z");
-        List<WeightSpec> base = List.of(new WeightSpec("m.q.weight", "I8", new long[] {8, 8}));
+        List<WeightSpec> base = List.of(new WeightSpec("m.q.weight", DType.I8, new long[] {8, 8}));
         LoraException e = refused(LoraError.WrongDtype, () -> MergePlan.of(base, a, 1.0));
         assertTrue(e.getMessage().contains("m.q") && e.getMessage().contains("I8"), e.getMessage());
     }
@@ -424,7 +428,7 @@ class AdapterFormatTest {
                 LoraError.MissingModule,
                 () ->
                         MergePlan.of(
-                                List.of(new WeightSpec("m.q.weight", "F16", new long[] {8, 8})),
+                                List.of(new WeightSpec("m.q.weight", DType.F16, new long[] {8, 8})),
                                 a,
                                 1.0));
         Map<String, AdapterTensor> s =
@@ -440,9 +444,11 @@ class AdapterFormatTest {
                                 MergePlan.of(
                                         List.of(
                                                 new WeightSpec(
-                                                        "m.q.weight", "F16", new long[] {8, 8}),
+                                                        "m.q.weight", DType.F16, new long[] {8, 8}),
                                                 new WeightSpec(
-                                                        "head.weight", "F16", new long[] {5, 8})),
+                                                        "head.weight",
+                                                        DType.F16,
+                                                        new long[] {5, 8})),
                                         b,
                                         1.0));
         assertTrue(

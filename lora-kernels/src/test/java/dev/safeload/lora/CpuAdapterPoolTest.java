@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.safeload.lora.internal.Numerics;
+import dev.safeload.safetensors.DType;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -41,9 +42,9 @@ class CpuAdapterPoolTest {
 
     static List<WeightSpec> base(Precision p) {
         return List.of(
-                new WeightSpec(Q + ".weight", p.name(), new long[] {OUT, IN}),
+                new WeightSpec(Q + ".weight", p.dtype(), new long[] {OUT, IN}),
                 new WeightSpec(
-                        "model.layers.0.self_attn.k_proj.weight", p.name(), new long[] {OUT, IN}));
+                        "model.layers.0.self_attn.k_proj.weight", p.dtype(), new long[] {OUT, IN}));
     }
 
     static LoraAdapter adapter(Fixtures f, int r, double alpha, String module) {
@@ -214,7 +215,7 @@ class CpuAdapterPoolTest {
                     new ArrayList<>(
                             List.of(
                                     new WeightSpec(
-                                            Q + ".weight", "F16", new long[] {OUT, IN + 1})));
+                                            Q + ".weight", DType.F16, new long[] {OUT, IN + 1})));
             try (AdapterPool other = backend.newAdapterPool(misfit, Precision.F16, 1 << 20)) {
                 assertEquals(
                         LoraError.ShapeMismatch,

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.safeload.lora.internal.Numerics;
+import dev.safeload.safetensors.DType;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -162,7 +163,7 @@ class CpuMergeTest {
             }
             t.put(
                     "base_model.model." + module + ".lora_magnitude_vector",
-                    new AdapterTensor("F32", new long[] {out}, magnitude));
+                    new AdapterTensor(DType.F32, new long[] {out}, magnitude));
             LoraAdapter adapter =
                     LoraAdapter.fromTensors(
                             t,
@@ -314,9 +315,9 @@ class CpuMergeTest {
                         List.of(
                                 new WeightSpec(
                                         "model.layers.0.self_attn.q_proj.weight",
-                                        "F16",
+                                        DType.F16,
                                         new long[] {8, 8}),
-                                new WeightSpec("score.weight", "F16", new long[] {3, 8})),
+                                new WeightSpec("score.weight", DType.F16, new long[] {3, 8})),
                         adapter,
                         1.0);
         assertEquals(List.of("score.weight"), List.copyOf(plan.replacements().keySet()));
@@ -351,7 +352,8 @@ class CpuMergeTest {
                 merger.merge(Map.of(w.spec().name(), buf));
                 merger.unmerge();
                 float[] back = readBack(buf);
-                // round(round(W + Δ) − Δ) is within one ulp of W (lora.md 1.6); checked norm-wise.
+                // round(round(W + Δ) − Δ) is within one ulp of W (docs/lora.md §1.6); checked
+                // norm-wise.
                 assertClose(back, Fixtures.widen(w.values()), p, f, "subtracting unmerge");
             }
         }

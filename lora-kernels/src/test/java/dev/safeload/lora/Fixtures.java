@@ -1,6 +1,7 @@
 package dev.safeload.lora;
 
 import dev.safeload.lora.internal.Numerics;
+import dev.safeload.safetensors.DType;
 
 import java.lang.foreign.MemorySegment;
 import java.util.LinkedHashMap;
@@ -40,11 +41,11 @@ final class Fixtures {
     }
 
     AdapterTensor tensor(Precision dtype, double std, long... shape) {
-        return new AdapterTensor(dtype.name(), shape, values(count(shape), std, dtype));
+        return new AdapterTensor(dtype.dtype(), shape, values(count(shape), std, dtype));
     }
 
     static AdapterTensor scalar(float value) {
-        return new AdapterTensor("F32", new long[0], new float[] {value});
+        return new AdapterTensor(DType.F32, new long[0], new float[] {value});
     }
 
     double gaussian() {
@@ -67,7 +68,7 @@ final class Fixtures {
     Weight weight(String name, Precision dtype, long... shape) {
         float[] v = values(count(shape), 0.02, dtype);
         return new Weight(
-                new WeightSpec(name, dtype.name(), shape),
+                new WeightSpec(name, dtype.dtype(), shape),
                 v,
                 MemorySegment.ofArray(Numerics.encode(v, dtype)));
     }

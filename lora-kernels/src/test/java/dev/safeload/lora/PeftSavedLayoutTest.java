@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.safeload.lora.internal.Numerics;
+import dev.safeload.safetensors.DType;
 
 import org.junit.jupiter.api.Test;
 
@@ -196,6 +197,6 @@ class PeftSavedLayoutTest {
     }
 
     private static WeightSpec spec(String name, long... shape) {
-        return new WeightSpec(name, "F16", shape);
+        return new WeightSpec(name, DType.F16, shape);
     }
 }

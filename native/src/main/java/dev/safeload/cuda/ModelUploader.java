@@ -110,8 +110,7 @@ public final class ModelUploader {
             SourceTensor source =
                     new SourceTensor(
                             info.name(),
-                            info.dtype().formatName(),
-                            info.dtype().bits(),
+                            info.dtype(),
                             info.shape(),
                             info.byteLength(),
                             (offset, dst) -> file.readBytes(info, offset, dst));
@@ -120,7 +119,7 @@ public final class ModelUploader {
             Optional<DType> dtype =
                     Objects.requireNonNull(
                             conversion.apply(info), "convert function returned null");
-            requests.add(new UploadPlan.Request(source, slice, dtype.map(DType::formatName)));
+            requests.add(new UploadPlan.Request(source, slice, dtype));
         }
         return UploadPlan.of(requests, bounceBufferBytes);
     }
@@ -140,7 +139,7 @@ public final class ModelUploader {
                 tensors.add(
                         new DeviceTensor(
                                 t.source().name(),
-                                DType.fromFormatName(t.outputDtype()),
+                                t.outputDtype(),
                                 t.outputShape(),
                                 arena.view(t.arenaOffset(), t.outputBytes()),
                                 t.arenaOffset()));

@@ -183,9 +183,7 @@ class ModelUploaderPlanTest {
                                 .toArray(ValueLayout.JAVA_BYTE);
                 assertEquals(expected.get(name), HexFormat.of().formatHex(actual), name);
                 assertEquals(
-                        targets.containsKey(name)
-                                ? targets.get(name).formatName()
-                                : t.source().dtype(),
+                        targets.containsKey(name) ? targets.get(name) : t.source().dtype(),
                         t.outputDtype());
             }
             assertArrayEquals(

@@ -4,9 +4,9 @@ import dev.safeload.lora.CpuLoraBackend;
 import dev.safeload.lora.LoraAdapter;
 import dev.safeload.lora.MergePlan;
 import dev.safeload.lora.MergeTarget;
-import dev.safeload.lora.Precision;
 import dev.safeload.lora.WeightBuffer;
 import dev.safeload.lora.WeightSpec;
+import dev.safeload.safetensors.DType;
 
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -57,7 +57,7 @@ public class CpuMergeBenchmark {
     public int rank;
 
     @Param({"F16", "BF16"})
-    public String dtype;
+    public DType dtype;
 
     /** Worker threads; 0 = one per processor. */
     @Param("0")
@@ -153,6 +153,6 @@ public class CpuMergeBenchmark {
 
     /** Bytes one operation reads plus writes (for GB/s in the report). */
     public static long bytesMoved(int layers) {
-        return 2 * SevenBLayers.bytes(SevenBLayers.specs(layers, Precision.F16.name()), 2);
+        return 2 * SevenBLayers.bytes(SevenBLayers.specs(layers, DType.F16), 2);
     }
 }

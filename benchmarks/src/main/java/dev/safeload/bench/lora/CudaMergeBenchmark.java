@@ -6,6 +6,7 @@ import dev.safeload.lora.LoraAdapter;
 import dev.safeload.lora.MergePlan;
 import dev.safeload.lora.WeightBuffer;
 import dev.safeload.lora.WeightSpec;
+import dev.safeload.safetensors.DType;
 
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -54,7 +55,7 @@ public class CudaMergeBenchmark {
     public int rank;
 
     @Param({"F16", "BF16"})
-    public String dtype;
+    public DType dtype;
 
     /** Llama-2-7B's widths; the GPU scripts' smoke mode (CUDA emulator) passes small ones. */
     @Param("4096")

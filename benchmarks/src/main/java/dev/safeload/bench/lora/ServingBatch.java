@@ -3,6 +3,7 @@ package dev.safeload.bench.lora;
 import dev.safeload.lora.AdapterPool;
 import dev.safeload.lora.Segment;
 import dev.safeload.lora.WeightSpec;
+import dev.safeload.safetensors.DType;
 
 import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
@@ -30,7 +31,7 @@ public abstract class ServingBatch {
 
     /** The projection {@link #WEIGHT} as a {@code hidden}×{@code hidden} F16 weight. */
     static List<WeightSpec> base(int hidden) {
-        return List.of(new WeightSpec(WEIGHT, "F16", new long[] {hidden, hidden}));
+        return List.of(new WeightSpec(WEIGHT, DType.F16, new long[] {hidden, hidden}));
     }
 
     /**

@@ -3,6 +3,7 @@ package dev.safeload.bench.lora;
 import dev.safeload.lora.AdapterTensor;
 import dev.safeload.lora.LoraAdapter;
 import dev.safeload.lora.WeightSpec;
+import dev.safeload.safetensors.DType;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -31,7 +32,7 @@ final class SevenBLayers {
 
     private SevenBLayers() {}
 
-    static List<WeightSpec> specs(int layers, String dtype) {
+    static List<WeightSpec> specs(int layers, DType dtype) {
         return specs(layers, dtype, HIDDEN, MLP);
     }
 
@@ -39,7 +40,7 @@ final class SevenBLayers {
      * The same seven modules per layer with other widths: the GPU scripts' smoke mode runs them
      * small against the CUDA emulator, whose GEMM is a host loop.
      */
-    static List<WeightSpec> specs(int layers, String dtype, int hidden, int mlp) {
+    static List<WeightSpec> specs(int layers, DType dtype, int hidden, int mlp) {
         List<WeightSpec> specs = new ArrayList<>();
         for (int l = 0; l < layers; l++) {
             for (String[] m : MODULES) {
@@ -80,7 +81,7 @@ final class SevenBLayers {
         for (int i = 0; i < v.length; i++) {
             v[i] = (float) ((random.nextDouble() - 0.5) * 0.02);
         }
-        return new AdapterTensor("F32", new long[] {rows, cols}, v);
+        return new AdapterTensor(DType.F32, new long[] {rows, cols}, v);
     }
 
     /** Bytes of all weights in {@code specs} at 2 bytes per element (F16/BF16). */

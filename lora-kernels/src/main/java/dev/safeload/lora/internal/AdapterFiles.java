@@ -5,6 +5,7 @@ import dev.safeload.lora.LoraAdapter;
 import dev.safeload.lora.LoraError;
 import dev.safeload.lora.LoraException;
 import dev.safeload.lora.Precision;
+import dev.safeload.safetensors.DType;
 import dev.safeload.safetensors.SafetensorsFile;
 import dev.safeload.safetensors.TensorInfo;
 
@@ -19,7 +20,7 @@ import java.util.stream.Stream;
 
 /**
  * Finds an adapter's files: a PEFT folder ({@code adapter_config.json} + {@code
- * adapter_model.safetensors}, lora.md 1.1), a folder with one other {@code .safetensors}
+ * adapter_model.safetensors}, docs/lora.md §1.1), a folder with one other {@code .safetensors}
  * (diffusers' {@code pytorch_lora_weights.safetensors}, a kohya file), or a {@code .safetensors}
  * file (with an {@code adapter_config.json} beside it when there is one).
  */
@@ -44,7 +45,7 @@ public final class AdapterFiles {
         try (SafetensorsFile file = SafetensorsFile.open(weights)) {
             Map<String, AdapterTensor> tensors = new LinkedHashMap<>();
             for (TensorInfo t : file.tensors()) {
-                String dtype = t.dtype().formatName();
+                DType dtype = t.dtype();
                 Precision.of(dtype, "adapter tensor " + t.name() + " in " + weights);
                 tensors.put(
                         t.name(),

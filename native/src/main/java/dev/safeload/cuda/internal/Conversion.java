@@ -3,8 +3,12 @@ package dev.safeload.cuda.internal;
 import static java.lang.foreign.ValueLayout.JAVA_FLOAT_UNALIGNED;
 import static java.lang.foreign.ValueLayout.JAVA_SHORT_UNALIGNED;
 
+import dev.safeload.safetensors.DType;
+
 import java.lang.foreign.MemorySegment;
+import java.util.Arrays;
 import java.util.Optional;
+import java.util.stream.Collectors;
 
 /**
  * The dtype conversions an upload can apply on the device, each with its PTX kernel
@@ -14,48 +18,53 @@ import java.util.Optional;
  * c10's canonical 0x7FC0).
  */
 public enum Conversion {
-    F32_TO_F16("F32", 4, "F16", "safeload_f32_to_f16"),
-    F32_TO_BF16("F32", 4, "BF16", "safeload_f32_to_bf16"),
-    BF16_TO_F16("BF16", 2, "F16", "safeload_bf16_to_f16"),
-    F16_TO_BF16("F16", 2, "BF16", "safeload_f16_to_bf16");
+    F32_TO_F16(DType.F32, DType.F16, "safeload_f32_to_f16"),
+    F32_TO_BF16(DType.F32, DType.BF16, "safeload_f32_to_bf16"),
+    BF16_TO_F16(DType.BF16, DType.F16, "safeload_bf16_to_f16"),
+    F16_TO_BF16(DType.F16, DType.BF16, "safeload_f16_to_bf16");
 
-    private final String source;
-    private final int sourceBytes;
-    private final String target;
+    private final DType source;
+    private final DType target;
     private final String kernel;
 
-    Conversion(String source, int sourceBytes, String target, String kernel) {
+    Conversion(DType source, DType target, String kernel) {
         this.source = source;
-        this.sourceBytes = sourceBytes;
         this.target = target;
         this.kernel = kernel;
     }
 
-    /** The conversion from dtype {@code from} to {@code to} (safetensors names), if one exists. */
-    public static Optional<Conversion> of(String from, String to) {
+    /** The conversion from {@code from} to {@code to}, if one exists. */
+    public static Optional<Conversion> of(DType from, DType to) {
         for (Conversion c : values()) {
-            if (c.source.equals(from) && c.target.equals(to)) {
+            if (c.source == from && c.target == to) {
                 return Optional.of(c);
             }
         }
         return Optional.empty();
     }
 
-    public String source() {
+    /** The conversions there are, as {@code F32 to F16, ...}, for messages. */
+    public static String supportedText() {
+        return Arrays.stream(values())
+                .map(c -> c.source.formatName() + " to " + c.target.formatName())
+                .collect(Collectors.joining(", "));
+    }
+
+    public DType source() {
         return source;
     }
 
-    public String target() {
+    public DType target() {
         return target;
     }
 
     public int sourceBytes() {
-        return sourceBytes;
+        return source.bits() / 8;
     }
 
-    /** Both targets are 16-bit. */
+    /** Bytes per converted element (every target is 16-bit). */
     public int targetBytes() {
-        return 2;
+        return target.bits() / 8;
     }
 
     /** The {@code .entry} name in convert.ptx. */

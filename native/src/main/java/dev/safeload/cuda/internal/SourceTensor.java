@@ -1,5 +1,7 @@
 package dev.safeload.cuda.internal;
 
+import dev.safeload.safetensors.DType;
+
 import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
 import java.util.Objects;
@@ -9,14 +11,12 @@ import java.util.Objects;
  * read its bytes (from several threads at once).
  *
  * @param name the tensor name
- * @param dtype the safetensors dtype name, for example {@code BF16}
- * @param bits bits per element
+ * @param dtype the element type
  * @param shape the dimensions, row-major
  * @param byteLength the tensor's size in bytes
  * @param reader reads bytes of this tensor
  */
-public record SourceTensor(
-        String name, String dtype, int bits, long[] shape, long byteLength, Reader reader) {
+public record SourceTensor(String name, DType dtype, long[] shape, long byteLength, Reader reader) {
     /**
      * Reads {@code dst.byteSize()} bytes of the tensor starting {@code offset} bytes into it;
      * thread-safe.
@@ -33,6 +33,11 @@ public record SourceTensor(
         shape = shape.clone();
     }
 
+    /** Bits per element. */
+    public int bits() {
+        return dtype.bits();
+    }
+
     @Override
     public long[] shape() {
         return shape.clone();
@@ -40,6 +45,6 @@ public record SourceTensor(
 
     @Override
     public String toString() {
-        return name + " " + dtype + Arrays.toString(shape);
+        return name + " " + dtype.formatName() + Arrays.toString(shape);
     }
 }

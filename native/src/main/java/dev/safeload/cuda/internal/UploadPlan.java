@@ -1,6 +1,7 @@
 package dev.safeload.cuda.internal;
 
 import dev.safeload.cuda.TensorSlice;
+import dev.safeload.safetensors.DType;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -34,7 +35,7 @@ public final class UploadPlan {
      */
     public record PlannedTensor(
             SourceTensor source,
-            String outputDtype,
+            DType outputDtype,
             long[] outputShape,
             SliceGeometry geometry,
             Optional<Conversion> conversion,
@@ -70,7 +71,7 @@ public final class UploadPlan {
 
     /** What to do with one tensor: the slice and the dtype wanted (either may be absent). */
     public record Request(
-            SourceTensor tensor, Optional<TensorSlice> slice, Optional<String> dtype) {}
+            SourceTensor tensor, Optional<TensorSlice> slice, Optional<DType> dtype) {}
 
     private final List<PlannedTensor> tensors;
     private final List<Chunk> chunks;
@@ -120,26 +121,14 @@ public final class UploadPlan {
             throw new IllegalArgumentException("cannot slice " + source + ": " + e.getMessage(), e);
         }
         request.slice().ifPresent(s -> shape[s.dim()] = s.end() - s.start());
-        String dtype = request.dtype().orElse(source.dtype());
+        DType dtype = request.dtype().orElse(source.dtype());
         Optional<Conversion> conversion = Optional.empty();
         long outputBytes = geometry.byteLength();
-        if (!dtype.equals(source.dtype())) {
+        if (dtype != source.dtype()) {
             conversion =
                     Optional.of(
                             Conversion.of(source.dtype(), dtype)
-                                    .orElseThrow(
-                                            () ->
-                                                    new IllegalArgumentException(
-                                                            String.format(
-                                                                    Locale.ROOT,
-                                                                    "cannot convert %s from %s to"
-                                                                        + " %s on the device"
-                                                                        + " (supported: F32 or BF16"
-                                                                        + " to F16, F32 or F16 to"
-                                                                        + " BF16)",
-                                                                    source.name(),
-                                                                    source.dtype(),
-                                                                    dtype))));
+                                    .orElseThrow(() -> unsupportedConversion(source, dtype)));
             outputBytes =
                     geometry.byteLength()
                             / conversion.get().sourceBytes()
@@ -147,6 +136,18 @@ public final class UploadPlan {
         }
         return new PlannedTensor(
                 source, dtype, shape, geometry, conversion, align(offset), outputBytes);
+    }
+
+    private static IllegalArgumentException unsupportedConversion(
+            SourceTensor source, DType target) {
+        return new IllegalArgumentException(
+                String.format(
+                        Locale.ROOT,
+                        "cannot convert %s from %s to %s on the device (supported: %s)",
+                        source.name(),
+                        source.dtype().formatName(),
+                        target.formatName(),
+                        Conversion.supportedText()));
     }
 
     private static List<Chunk> cut(List<PlannedTensor> tensors, long chunkBytes) {

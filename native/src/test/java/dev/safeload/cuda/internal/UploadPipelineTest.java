@@ -10,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.safeload.cuda.CudaError;
 import dev.safeload.cuda.CudaException;
 import dev.safeload.cuda.TensorSlice;
+import dev.safeload.safetensors.DType;
 import dev.safeload.safetensors.SafetensorsError;
 import dev.safeload.safetensors.SafetensorsException;
 
@@ -60,17 +61,16 @@ class UploadPipelineTest {
     }
 
     /** A tensor whose bytes are the file's bytes at {@code [offset, offset + length)}. */
-    private SourceTensor tensor(String name, String dtype, int bits, long offset, long... shape) {
+    private SourceTensor tensor(String name, DType dtype, long offset, long... shape) {
         long elements = 1;
         for (long d : shape) {
             elements *= d;
         }
-        long length = elements * bits / 8;
+        long length = elements * dtype.bits() / 8;
         assertTrue(offset + length <= fileBytes.length);
         return new SourceTensor(
                 name,
                 dtype,
-                bits,
                 shape,
                 length,
                 (at, dst) -> {
@@ -120,7 +120,7 @@ class UploadPipelineTest {
         List<UploadPlan.Request> requests = new ArrayList<>();
         long offset = 0;
         for (int i = 0; i < sizes.length; i++) {
-            requests.add(whole(tensor("t" + i, "U8", 8, offset, sizes[i])));
+            requests.add(whole(tensor("t" + i, DType.U8, offset, sizes[i])));
             offset += sizes[i];
         }
         UploadPlan plan = UploadPlan.of(requests, 64 * 1024);
@@ -163,7 +163,7 @@ class UploadPipelineTest {
     @Test
     void slicesOfEveryDimensionHoldExactlyTheirElementsAndOnlyTheyCrossTheBus() {
         long[] shape = {6, 10, 12};
-        SourceTensor t = tensor("w", "F32", 32, 1000, shape);
+        SourceTensor t = tensor("w", DType.F32, 1000, shape);
         List<TensorSlice> slices =
                 List.of(
                         new TensorSlice(0, 2, 5),
@@ -225,21 +225,21 @@ class UploadPipelineTest {
 
     @Test
     void conversionsWriteConvertedElementsInChunksOfWholeElements() {
-        SourceTensor f32 = tensor("a", "F32", 32, 8, 1001);
-        SourceTensor bf16 = tensor("b", "BF16", 16, 20_000, 3, 333);
-        SourceTensor f16 = tensor("c", "F16", 16, 40_000, 777);
-        SourceTensor f32Sliced = tensor("d", "F32", 32, 100_000, 20, 30);
+        SourceTensor f32 = tensor("a", DType.F32, 8, 1001);
+        SourceTensor bf16 = tensor("b", DType.BF16, 20_000, 3, 333);
+        SourceTensor f16 = tensor("c", DType.F16, 40_000, 777);
+        SourceTensor f32Sliced = tensor("d", DType.F32, 100_000, 20, 30);
         List<UploadPlan.Request> requests =
                 List.of(
-                        new UploadPlan.Request(f32, Optional.empty(), Optional.of("F16")),
-                        new UploadPlan.Request(bf16, Optional.empty(), Optional.of("F16")),
-                        whole(tensor("plain", "U8", 8, 50_000, 999)),
-                        new UploadPlan.Request(f16, Optional.empty(), Optional.of("BF16")),
-                        new UploadPlan.Request(f32, Optional.empty(), Optional.of("BF16")),
+                        new UploadPlan.Request(f32, Optional.empty(), Optional.of(DType.F16)),
+                        new UploadPlan.Request(bf16, Optional.empty(), Optional.of(DType.F16)),
+                        whole(tensor("plain", DType.U8, 50_000, 999)),
+                        new UploadPlan.Request(f16, Optional.empty(), Optional.of(DType.BF16)),
+                        new UploadPlan.Request(f32, Optional.empty(), Optional.of(DType.BF16)),
                         new UploadPlan.Request(
                                 f32Sliced,
                                 Optional.of(new TensorSlice(1, 7, 19)),
-                                Optional.of("BF16")));
+                                Optional.of(DType.BF16)));
         UploadPlan plan = UploadPlan.of(requests, 1000);
         MemorySegment destination = upload(plan, 3, 2, 2);
         check(destination, plan.tensors().get(0), Conversion.F32_TO_F16, fileSegment(8, 4004));
@@ -263,7 +263,7 @@ class UploadPipelineTest {
                 plan.tensors().get(5),
                 Conversion.F32_TO_BF16,
                 MemorySegment.ofArray(sliced));
-        assertEquals("BF16", plan.tensors().get(5).outputDtype());
+        assertEquals(DType.BF16, plan.tensors().get(5).outputDtype());
     }
 
     private MemorySegment fileSegment(long offset, long length) {
@@ -319,7 +319,7 @@ class UploadPipelineTest {
     void oneBounceBufferManyLanesStillNeverReusesABufferBeforeItsCopyRan() {
         List<UploadPlan.Request> requests = new ArrayList<>();
         for (int i = 0; i < 40; i++) {
-            requests.add(whole(tensor("t" + i, "U8", 8, i * 50_000L, 49_999)));
+            requests.add(whole(tensor("t" + i, DType.U8, i * 50_000L, 49_999)));
         }
         UploadPlan plan = UploadPlan.of(requests, 4096);
         MemorySegment destination = upload(plan, 4, 1, 4);
@@ -334,7 +334,7 @@ class UploadPipelineTest {
     void aFenceThatDoesNotWaitCorruptsTheUploadSoTheChecksAboveCanFail() {
         List<UploadPlan.Request> requests = new ArrayList<>();
         for (int i = 0; i < 20; i++) {
-            requests.add(whole(tensor("t" + i, "U8", 8, i * 100_000L, 99_999)));
+            requests.add(whole(tensor("t" + i, DType.U8, i * 100_000L, 99_999)));
         }
         UploadPlan plan = UploadPlan.of(requests, 4096);
         MemorySegment destination = arena.allocate(plan.arenaBytes(), UploadPlan.ALIGNMENT);
@@ -364,15 +364,14 @@ class UploadPipelineTest {
         SafetensorsException broken = new SafetensorsException(SafetensorsError.Io, "disk gone");
         List<UploadPlan.Request> requests = new ArrayList<>();
         for (int i = 0; i < 30; i++) {
-            SourceTensor good = tensor("t" + i, "U8", 8, i * 10_000L, 9_999);
+            SourceTensor good = tensor("t" + i, DType.U8, i * 10_000L, 9_999);
             requests.add(
                     whole(
                             i != 17
                                     ? good
                                     : new SourceTensor(
                                             "bad",
-                                            "U8",
-                                            8,
+                                            DType.U8,
                                             new long[] {9_999},
                                             9_999,
                                             (at, dst) -> {
@@ -417,8 +416,7 @@ class UploadPipelineTest {
         SourceTensor bad =
                 new SourceTensor(
                         "bad",
-                        "U8",
-                        8,
+                        DType.U8,
                         new long[] {10},
                         10,
                         (at, dst) -> {
@@ -445,11 +443,14 @@ class UploadPipelineTest {
                                 UploadPlan.of(
                                         List.of(
                                                 new UploadPlan.Request(
-                                                        tensor("i", "I32", 32, 0, 4),
+                                                        tensor("i", DType.I32, 0, 4),
                                                         Optional.empty(),
-                                                        Optional.of("F16"))),
+                                                        Optional.of(DType.F16))),
                                         1024));
         assertTrue(e.getMessage().contains("cannot convert i from I32 to F16"), e.getMessage());
+        assertTrue(e.getMessage().contains("F32 to BF16"), e.getMessage());
+        assertEquals(Optional.of(Conversion.BF16_TO_F16), Conversion.of(DType.BF16, DType.F16));
+        assertEquals(Optional.empty(), Conversion.of(DType.F16, DType.F32));
         assertNotEquals(0, UploadPlan.of(List.of(), 1024).arenaBytes());
     }
 
