@@ -15,7 +15,7 @@ import java.util.Set;
  * filesystem a file is on: the entry whose mount point is the longest prefix of the file's real
  * path, by whole components; of entries with the same mount point, the last one (it is mounted over
  * the others). Bind mounts need nothing special: their entry carries the type of the filesystem
- * they show. See docs/safetensors.md "Choosing the reader".
+ * they show. See docs/safetensors.md §4.6.
  */
 public final class MountTable {
     /**

@@ -9,8 +9,8 @@ import java.nio.file.Path;
 
 /**
  * Turns {@link Backend#AUTO} into a backend for one file, from the type of the filesystem that
- * holds it (docs/safetensors.md "Choosing the reader"): {@code /proc/self/mountinfo} on Linux, the
- * JDK's {@code FileStore.type()} elsewhere.
+ * holds it (docs/safetensors.md §4.6): {@code /proc/self/mountinfo} on Linux, the JDK's {@code
+ * FileStore.type()} elsewhere.
  */
 public final class ReaderSelection {
     private ReaderSelection() {}
