@@ -44,4 +44,9 @@ public enum HubError implements ErrorKind {
     IncompleteSnapshot,
     /** The cache folder named does not exist or is not a folder. */
     CacheNotFound,
+    /**
+     * The HTTP proxy refused the request or its credentials, or cannot be reached (httpx's {@code
+     * ProxyError}).
+     */
+    ProxyError,
 }
