@@ -22,6 +22,4 @@ public enum LoaderError implements ErrorKind {
     UnsupportedLocation,
     /** Adapters unmerged out of order: the ones merged after them must come out first. */
     MergeOrder,
-    /** The thread was interrupted while the loader waited for its workers. */
-    Interrupted,
 }

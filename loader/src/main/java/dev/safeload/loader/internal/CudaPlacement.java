@@ -26,13 +26,11 @@ import java.util.List;
  * copied from the file once), and the CUDA LoRA backend in that context, whose stream is the
  * model's stream: merges are {@code cublasGemmEx} calls queued on it over the arena's tensors.
  */
-public final class CudaPlacement implements Placement {
+public final class CudaPlacement extends Placement {
     private final Device device;
     private final CudaContext context;
     private final DeviceModel weights;
     private final List<LoadedTensor> tensors;
-    private CudaLoraBackend backend;
-    private boolean closed;
 
     private CudaPlacement(Device device, CudaContext context, DeviceModel weights) {
         this.device = device;
@@ -83,19 +81,8 @@ public final class CudaPlacement implements Placement {
     }
 
     @Override
-    public synchronized LoraBackend backend() {
-        if (closed) {
-            throw new IllegalStateException("the model is closed");
-        }
-        if (backend == null) {
-            backend = CudaLoraBackend.in(context);
-        }
-        return backend;
-    }
-
-    @Override
-    public synchronized LoraBackend backendIfOpen() {
-        return backend;
+    protected LoraBackend openBackend() {
+        return CudaLoraBackend.in(context);
     }
 
     @Override
@@ -113,17 +100,9 @@ public final class CudaPlacement implements Placement {
         ((CudaTensor) tensor).buffer().copyToHost(0, destination);
     }
 
-    /**
-     * Waits for the model's stream, closes the backend (its pools and staging first), then frees
-     * the arena and releases the context; every step runs even if one fails.
-     */
+    /** Frees the arena, then releases the context (the backend, in it, is closed already). */
     @Override
-    public synchronized void close() {
-        if (closed) {
-            return;
-        }
-        closed = true;
-        new Cleanup().close(backend, weights, context).rethrow();
-        backend = null;
+    protected void free() {
+        new Cleanup().close(weights, context).rethrow();
     }
 }

@@ -1,13 +1,12 @@
 package dev.safeload.loader.internal;
 
-import dev.safeload.loader.LoaderError;
-import dev.safeload.loader.LoaderException;
 import dev.safeload.safetensors.SafetensorsFile;
 import dev.safeload.safetensors.TensorInfo;
 
 import java.lang.foreign.MemorySegment;
-import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.atomic.LongAdder;
@@ -59,25 +58,13 @@ final class HostCopy {
                     }
                 };
         int count = Math.max(1, Math.min(threads, pieces.size()));
-        List<Thread> started = new ArrayList<>();
-        for (int t = 1; t < count; t++) {
-            started.add(Thread.ofPlatform().name("safeload-place-" + t).start(worker));
-        }
-        worker.run();
-        boolean interrupted = false;
-        for (Thread thread : started) {
-            while (true) {
-                try {
-                    thread.join();
-                    break;
-                } catch (InterruptedException e) {
-                    interrupted = true;
-                    failure.compareAndSet(null, e);
-                }
+        // close() waits for every worker; a worker stops at the first failure anyone saw.
+        try (ExecutorService workers =
+                Executors.newFixedThreadPool(
+                        count, Thread.ofPlatform().name("safeload-place-", 0).factory())) {
+            for (int t = 0; t < count; t++) {
+                workers.execute(worker);
             }
-        }
-        if (interrupted) {
-            Thread.currentThread().interrupt();
         }
         Throwable problem = failure.get();
         if (problem instanceof RuntimeException e) {
@@ -85,10 +72,6 @@ final class HostCopy {
         }
         if (problem instanceof Error e) {
             throw e;
-        }
-        if (problem != null) {
-            throw new LoaderException(
-                    LoaderError.Interrupted, "placing the tensors was interrupted", problem);
         }
         return copied.sum();
     }

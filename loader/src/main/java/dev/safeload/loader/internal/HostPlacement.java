@@ -24,14 +24,13 @@ import java.util.List;
  * memcpy} from the mapping, or one {@code pread} into place). Adapters run on the CPU backend over
  * this memory in place.
  */
-public final class HostPlacement implements Placement {
+public final class HostPlacement extends Placement {
     /** Tensor alignment, as on the device (docs/safetensors.md §4.1). */
     static final long ALIGNMENT = 256;
 
     private final Arena arena;
     private final List<LoadedTensor> tensors;
     private final long bytesCopied;
-    private CpuLoraBackend backend;
 
     private HostPlacement(Arena arena, List<LoadedTensor> tensors, long bytesCopied) {
         this.arena = arena;
@@ -90,16 +89,8 @@ public final class HostPlacement implements Placement {
     }
 
     @Override
-    public synchronized LoraBackend backend() {
-        if (backend == null) {
-            backend = new CpuLoraBackend();
-        }
-        return backend;
-    }
-
-    @Override
-    public synchronized LoraBackend backendIfOpen() {
-        return backend;
+    protected LoraBackend openBackend() {
+        return new CpuLoraBackend();
     }
 
     @Override
@@ -115,16 +106,9 @@ public final class HostPlacement implements Placement {
     }
 
     @Override
-    public synchronized void close() {
-        try {
-            if (backend != null) {
-                backend.close();
-                backend = null;
-            }
-        } finally {
-            if (arena.scope().isAlive()) {
-                arena.close();
-            }
+    protected void free() {
+        if (arena.scope().isAlive()) {
+            arena.close();
         }
     }
 }
