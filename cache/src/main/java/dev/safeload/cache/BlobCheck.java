@@ -4,7 +4,8 @@ import java.nio.file.Path;
 import java.util.Objects;
 
 /**
- * The outcome of rehashing one blob against its name.
+ * The outcome of rehashing one blob against its name, one element of what {@link
+ * CacheVerifier#verify} returns. A plain value: it holds paths and hashes, no open files.
  *
  * @param cacheId the repository, {@code model/org/name}
  * @param blob {@code blobs/<name>}
@@ -15,23 +16,24 @@ import java.util.Objects;
  */
 public record BlobCheck(
         String cacheId, Path blob, String algorithm, long size, String actual, String error) {
+    /** Checks that the repository, blob and algorithm are given. */
     public BlobCheck {
         Objects.requireNonNull(cacheId, "cacheId");
         Objects.requireNonNull(blob, "blob");
         Objects.requireNonNull(algorithm, "algorithm");
     }
 
-    /** The hash the blob's file name claims. */
+    /** {@return the hash the blob's file name claims} */
     public String expected() {
         return blob.getFileName().toString();
     }
 
-    /** Whether the content hashes to the blob's name. */
+    /** {@return whether the blob was read and its content hashes to its name} */
     public boolean ok() {
         return error == null && expected().equals(actual);
     }
 
-    /** One line for a failed check, saying what is wrong and what to do. */
+    /** {@return one line for a failed check, saying what is wrong and what to do} */
     public String describe() {
         if (error != null) {
             return String.format(

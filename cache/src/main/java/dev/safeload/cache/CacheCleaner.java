@@ -28,6 +28,9 @@ public final class CacheCleaner {
      * {@code fnmatch} semantics ({@code 'bert-*'}); REVISION is a commit, a unique commit prefix of
      * at least 7 digits, or a ref name ({@code main}, {@code refs/pr/1}).
      *
+     * @param report a scan of the cache; only its valid repositories can be selected
+     * @param targets what to delete, {@code REPO} or {@code REPO@REVISION} each
+     * @return the plan; nothing is removed until {@link DeletionPlan#execute()}
      * @throws HubException {@link HubError#RepoNotFound} or {@link HubError#RevisionNotFound} when
      *     a target matches nothing; nothing is planned then
      */
@@ -39,7 +42,12 @@ public final class CacheCleaner {
         return plan(selected);
     }
 
-    /** Plans {@code safeload prune}: every revision that no ref points to. */
+    /**
+     * Plans {@code safeload prune}: every revision that no ref points to.
+     *
+     * @param report a scan of the cache
+     * @return the plan, empty when every revision has a ref
+     */
     public static DeletionPlan planPrune(CacheReport report) {
         Map<CachedRepo, Set<CachedRevision>> selected = new LinkedHashMap<>();
         for (CachedRepo repo : report.repos()) {

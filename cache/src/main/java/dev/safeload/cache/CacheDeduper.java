@@ -19,6 +19,15 @@ import java.util.List;
 public final class CacheDeduper {
     private CacheDeduper() {}
 
+    /**
+     * Links identical blobs of the caches at {@code roots} (one cache, or several on one file
+     * system).
+     *
+     * @param roots hub cache roots; the same cache named twice is deduplicated once
+     * @return what was examined and linked, the bytes freed, and the copies left alone with why
+     * @throws HubException {@link HubError#CacheNotFound} when a root does not exist or is not a
+     *     folder
+     */
     public static DedupeReport dedupe(List<Path> roots) {
         List<Path> dirs = new ArrayList<>();
         for (Path root : roots) {

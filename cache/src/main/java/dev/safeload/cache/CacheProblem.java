@@ -12,11 +12,13 @@ import java.util.Objects;
  * @param message what is wrong, naming the path
  */
 public record CacheProblem(Path path, String message) {
+    /** Checks that the path and message are given. */
     public CacheProblem {
         Objects.requireNonNull(path, "path");
         Objects.requireNonNull(message, "message");
     }
 
+    /** {@return the message} */
     @Override
     public String toString() {
         return message;

@@ -6,7 +6,8 @@ import java.util.Objects;
 import java.util.Optional;
 
 /**
- * What {@link CacheScanner#scan(Path)} found in a hub cache.
+ * What {@link CacheScanner#scan(Path)} found in a hub cache: a snapshot of the folder at scan time,
+ * holding values only (nothing stays open).
  *
  * @param root the cache root, absolute
  * @param repos the valid repositories, sorted by {@link CachedRepo#cacheId()}
@@ -22,6 +23,7 @@ public record CacheReport(
         List<IncompleteFile> incompleteFiles,
         List<CacheProblem> problems,
         long physicalSizeOnDisk) {
+    /** Checks the root and copies the lists. */
     public CacheReport {
         Objects.requireNonNull(root, "root");
         repos = List.copyOf(repos);
@@ -29,22 +31,31 @@ public record CacheReport(
         problems = List.copyOf(problems);
     }
 
-    /** The sum of the repositories' sizes, as huggingface_hub's {@code size_on_disk} adds them. */
+    /**
+     * {@return the sum of the repositories' sizes, as huggingface_hub's {@code size_on_disk} adds
+     * them}
+     */
     public long sizeOnDisk() {
         return repos.stream().mapToLong(CachedRepo::sizeOnDisk).sum();
     }
 
-    /** The bytes held by partial downloads. */
+    /** {@return the bytes held by partial downloads} */
     public long incompleteSizeOnDisk() {
         return incompleteFiles.stream().mapToLong(IncompleteFile::size).sum();
     }
 
-    /** How many revisions the valid repositories hold. */
+    /** {@return how many revisions the valid repositories hold} */
     public int revisionCount() {
         return repos.stream().mapToInt(r -> r.revisions().size()).sum();
     }
 
-    /** The repository with this type and id, if the cache holds it and it is valid. */
+    /**
+     * Finds one repository of the report.
+     *
+     * @param type the repository's type
+     * @param repoId {@code name} or {@code org/name}
+     * @return the repository, if the cache holds it and it is valid
+     */
     public Optional<CachedRepo> repo(RepoType type, String repoId) {
         return repos.stream()
                 .filter(r -> r.type() == type && r.repoId().equals(repoId))

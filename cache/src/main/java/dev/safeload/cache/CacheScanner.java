@@ -25,6 +25,8 @@ public final class CacheScanner {
     /**
      * Scans the cache rooted at {@code root}.
      *
+     * @param root the hub cache root (the folder holding {@code models--org--name})
+     * @return what the cache holds and what is wrong in it
      * @throws HubException {@link HubError#CacheNotFound} when {@code root} does not exist or is
      *     not a folder
      */

@@ -31,6 +31,10 @@ public final class CacheVerifier {
      * Verifies the blobs of the repositories whose id or cache id matches one of {@code repoGlobs}
      * (all repositories when it is empty), hashing as many blobs at once as there are processors.
      *
+     * @param root the hub cache root
+     * @param repoGlobs repo ids ({@code org/name}) or cache ids ({@code model/org/name}), globs
+     *     allowed; empty for every repository
+     * @return one check per blob, sorted; {@link BlobCheck#ok()} tells the corrupt ones
      * @throws HubException {@link HubError#RepoNotFound} when a glob matches no repository folder
      */
     public static List<BlobCheck> verify(Path root, List<String> repoGlobs) {

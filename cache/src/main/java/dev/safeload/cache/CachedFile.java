@@ -5,7 +5,8 @@ import java.time.Instant;
 import java.util.Objects;
 
 /**
- * One file of a cached revision, as huggingface_hub's {@code CachedFileInfo} describes it.
+ * One file of a cached revision, as huggingface_hub's {@code CachedFileInfo} describes it. A value
+ * from a {@link CacheScanner} scan: it describes files and owns none of them.
  *
  * @param path the file's path inside the snapshot, with {@code /} separators
  * @param filePath {@code snapshots/<commit>/<path>} (normally a symlink)
@@ -22,6 +23,7 @@ public record CachedFile(
         long size,
         Instant blobLastAccessed,
         Instant blobLastModified) {
+    /** Checks that no component is null. */
     public CachedFile {
         Objects.requireNonNull(path, "path");
         Objects.requireNonNull(filePath, "filePath");

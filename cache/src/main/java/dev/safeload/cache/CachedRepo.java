@@ -9,7 +9,8 @@ import java.util.TreeMap;
 
 /**
  * One repository folder of a hub cache ({@code models--org--name}), as huggingface_hub's {@code
- * CachedRepoInfo} describes it.
+ * CachedRepoInfo} describes it. A value from a {@link CacheScanner} scan, not a handle: the folder
+ * may change after the scan.
  *
  * @param type model, dataset or space
  * @param repoId {@code org/name}
@@ -30,6 +31,7 @@ public record CachedRepo(
         List<CachedRevision> revisions,
         Instant lastAccessed,
         Instant lastModified) {
+    /** Checks that no component is null and copies the revision list. */
     public CachedRepo {
         Objects.requireNonNull(type, "type");
         Objects.requireNonNull(repoId, "repoId");
@@ -39,12 +41,12 @@ public record CachedRepo(
         Objects.requireNonNull(lastModified, "lastModified");
     }
 
-    /** {@code model/org/name}: the type and the id, as {@code hf cache ls} shows it. */
+    /** {@return {@code model/org/name}: the type and the id, as {@code hf cache ls} shows it} */
     public String cacheId() {
         return type.id() + "/" + repoId;
     }
 
-    /** Every ref of the repository and the commit it points at, sorted by ref name. */
+    /** {@return every ref of the repository and the commit it points at, sorted by ref name} */
     public Map<String, String> refs() {
         Map<String, String> refs = new TreeMap<>();
         for (CachedRevision revision : revisions) {

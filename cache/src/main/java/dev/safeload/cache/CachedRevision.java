@@ -9,7 +9,7 @@ import java.util.TreeSet;
 
 /**
  * One snapshot folder of a cached repository ({@code snapshots/<commit>}), as huggingface_hub's
- * {@code CachedRevisionInfo} describes it.
+ * {@code CachedRevisionInfo} describes it. A value from a {@link CacheScanner} scan.
  *
  * @param commit the snapshot folder's name (not validated as hex, as in the reference)
  * @param snapshotPath the snapshot folder
@@ -25,6 +25,7 @@ public record CachedRevision(
         SortedSet<String> refs,
         long sizeOnDisk,
         Instant lastModified) {
+    /** Checks that no component is null and copies the file list and the refs. */
     public CachedRevision {
         Objects.requireNonNull(commit, "commit");
         Objects.requireNonNull(snapshotPath, "snapshotPath");
@@ -33,13 +34,14 @@ public record CachedRevision(
         Objects.requireNonNull(lastModified, "lastModified");
     }
 
-    /** How many files the snapshot holds. */
+    /** {@return how many files the snapshot holds} */
     public int fileCount() {
         return files.size();
     }
 
     /**
-     * Whether no ref points at this revision (a "detached" revision that {@code prune} removes).
+     * {@return whether no ref points at this revision} Such a "detached" revision is what {@link
+     * CacheCleaner#planPrune} removes.
      */
     public boolean detached() {
         return refs.isEmpty();

@@ -11,6 +11,7 @@ import java.util.List;
  * @param messages copies left alone and why (another filesystem, corrupt content, a race)
  */
 public record DedupeReport(int blobsExamined, int linked, long bytesSaved, List<String> messages) {
+    /** Copies the messages. */
     public DedupeReport {
         messages = List.copyOf(messages);
     }

@@ -24,6 +24,7 @@ public record DeletionPlan(
         List<Path> snapshots,
         List<Path> blobs,
         long freedBytes) {
+    /** Copies the lists. */
     public DeletionPlan {
         revisions = List.copyOf(revisions);
         repoFolders = List.copyOf(repoFolders);
@@ -32,6 +33,7 @@ public record DeletionPlan(
         blobs = List.copyOf(blobs);
     }
 
+    /** {@return whether the plan removes nothing} */
     public boolean isEmpty() {
         return revisions.isEmpty();
     }
@@ -39,7 +41,10 @@ public record DeletionPlan(
     /**
      * Removes everything in the plan and returns what could not be removed (one line each). Refs go
      * first, then snapshots, then blobs, so that at every moment a reader of the cache sees refs
-     * that name existing snapshots and snapshot links that name existing blobs.
+     * that name existing snapshots and snapshot links that name existing blobs. A path that is
+     * already gone is not a failure; one that cannot be removed does not stop the rest.
+     *
+     * @return one line per path that could not be removed, naming it and why; empty on success
      */
     public List<String> execute() {
         List<String> failures = new ArrayList<>();

@@ -13,29 +13,45 @@ public interface DownloadListener {
     DownloadListener NONE = new DownloadListener() {};
 
     /**
-     * A snapshot is about to fetch {@code files} files holding {@code bytes} bytes in all (cached
-     * ones included).
+     * A snapshot is about to fetch its files.
+     *
+     * @param files how many files it selected (cached ones included)
+     * @param bytes their size in all
      */
     default void snapshotPlanned(int files, long bytes) {}
 
     /**
-     * An endpoint other than the first one is used, or one failed: {@code why} says which and why
-     * (for example "mirror http://a/ failed: connection refused; using http://b/").
+     * An endpoint other than the first one is used, or one failed.
+     *
+     * @param endpoint the endpoint used from now on
+     * @param why which endpoint failed and how, for example "mirror http://a/ failed: connection
+     *     refused; using http://b/"
      */
     default void endpointChanged(URI endpoint, String why) {}
 
     /**
-     * A file starts to download: {@code size} bytes in all, {@code resumedFrom} already on disk
-     * from an earlier attempt.
+     * A file starts to download.
+     *
+     * @param path the file's path in the repository
+     * @param size its size in bytes
+     * @param resumedFrom bytes already on disk from an earlier attempt (0 for a fresh start)
      */
     default void fileStarted(String path, long size, long resumedFrom) {}
 
-    /** {@code count} more bytes of {@code path} arrived. */
+    /**
+     * More bytes of a file arrived.
+     *
+     * @param path the file's path in the repository
+     * @param count how many bytes since the last call for this file
+     */
     default void bytesReceived(String path, long count) {}
 
     /**
-     * {@code path} is complete in the cache at {@code file}; {@code fromCache} when nothing had to
-     * be downloaded.
+     * A file is complete in the cache.
+     *
+     * @param path the file's path in the repository
+     * @param file where it is: its snapshot entry
+     * @param fromCache whether nothing had to be downloaded
      */
     default void fileFinished(String path, Path file, boolean fromCache) {}
 }

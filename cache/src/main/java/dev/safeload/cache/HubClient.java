@@ -22,6 +22,14 @@ import java.nio.file.Path;
  * one HEAD otherwise. Downloads retry, resume after dropped connections and killed processes, and
  * are verified (size; sha256 for LFS files) before they become visible. Thread-safe; several
  * processes may share one cache.
+ *
+ * <p>Ownership: the client owns its HTTP connections and one daemon thread that watches for stalled
+ * downloads; {@link #close()} releases them. The files it returns belong to the cache, not to the
+ * client: they stay valid after {@code close()}, until someone removes them from the cache (for
+ * example with {@link CacheCleaner}).
+ *
+ * <p>Failures are {@link HubException}s whose {@link HubException#kind() kind} follows
+ * huggingface_hub's error classes (docs/hub.md §2.8).
  */
 public final class HubClient implements AutoCloseable {
     private final HubSettings settings;
@@ -29,6 +37,11 @@ public final class HubClient implements AutoCloseable {
     private final FileResolver files;
     private final SnapshotResolver snapshots;
 
+    /**
+     * A client for the cache, endpoints, token and timeouts of {@code settings}.
+     *
+     * @param settings the configuration, for example {@link HubSettings#fromEnvironment()}
+     */
     public HubClient(HubSettings settings) {
         this.settings = settings;
         this.http = new HubHttp(settings);
@@ -36,18 +49,39 @@ public final class HubClient implements AutoCloseable {
         this.snapshots = new SnapshotResolver(settings, http, files);
     }
 
+    /**
+     * The configuration this client was made with.
+     *
+     * @return the settings
+     */
     public HubSettings settings() {
         return settings;
     }
 
-    /** {@code hf_hub_download}: the path of {@code path} inside {@code snapshots/<commit>/}. */
+    /**
+     * {@code hf_hub_download}: one file into the cache (docs/hub.md §2.2).
+     *
+     * @param repo the repository
+     * @param path the file's path in the repository, {@code /}-separated
+     * @param revision a branch, tag, {@code refs/pr/N} or commit
+     * @return the file's path inside {@code snapshots/<commit>/} (a link to its blob)
+     * @throws HubException if the file cannot be resolved, downloaded or verified; with nothing
+     *     cached, {@code OfflineMiss} in offline mode
+     */
     public Path downloadFile(HubRepo repo, String path, String revision) {
         return downloadFile(repo, path, revision, false, DownloadListener.NONE);
     }
 
     /**
-     * As {@link #downloadFile(HubRepo, String, String)}; {@code force} downloads again what the
-     * cache has.
+     * As {@link #downloadFile(HubRepo, String, String)}, with progress and a forced download.
+     *
+     * @param repo the repository
+     * @param path the file's path in the repository, {@code /}-separated
+     * @param revision a branch, tag, {@code refs/pr/N} or commit
+     * @param force download again even when the cache has the file
+     * @param listener progress callbacks, or {@link DownloadListener#NONE}
+     * @return the file's path inside {@code snapshots/<commit>/}
+     * @throws HubException if the file cannot be resolved, downloaded or verified
      */
     public Path downloadFile(
             HubRepo repo, String path, String revision, boolean force, DownloadListener listener) {
@@ -55,17 +89,33 @@ public final class HubClient implements AutoCloseable {
     }
 
     /**
-     * {@code snapshot_download}: the folder {@code snapshots/<commit>} holding the chosen files.
+     * {@code snapshot_download}: every file of a revision that {@code options} selects, fetched in
+     * parallel (docs/hub.md §3.1).
+     *
+     * @param repo the repository
+     * @param revision a branch, tag, {@code refs/pr/N} or commit
+     * @param options which files, how many workers, progress
+     * @return the folder {@code snapshots/<commit>} holding the chosen files
+     * @throws HubException if the revision cannot be resolved or a file fails; the message counts
+     *     the failed files and names the first
      */
     public Path snapshotDownload(HubRepo repo, String revision, SnapshotOptions options) {
         return snapshots.download(repo, revision, options);
     }
 
-    /** {@code try_to_load_from_cache}: what the cache alone says, without any request. */
+    /**
+     * {@code try_to_load_from_cache}: what the cache alone says, without any request.
+     *
+     * @param repo the repository
+     * @param path the file's path in the repository
+     * @param revision a branch, tag, {@code refs/pr/N} or commit
+     * @return the cached file, a record that the hub said it does not exist, or not cached
+     */
     public CacheLookup tryLoadFromCache(HubRepo repo, String path, String revision) {
         return files.lookup(repo, path, revision);
     }
 
+    /** Releases the HTTP connections and the stall watchdog; idempotent. */
     @Override
     public void close() {
         http.close();

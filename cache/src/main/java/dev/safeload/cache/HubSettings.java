@@ -23,8 +23,10 @@ import java.util.Optional;
  * HF_HUB_OFFLINE}/{@code TRANSFORMERS_OFFLINE}; {@code HF_TOKEN} &gt; {@code
  * HUGGING_FACE_HUB_TOKEN} &gt; the token file ({@code HF_TOKEN_PATH}, default {@code
  * $HF_HOME/token}); {@code HF_HUB_ETAG_TIMEOUT}, {@code HF_HUB_DOWNLOAD_TIMEOUT} (seconds, 0 =
- * default 10); {@code HF_HUB_DISABLE_SYMLINKS}. Values set through the {@link Builder} win over the
- * environment:
+ * default 10); {@code HF_HUB_DISABLE_SYMLINKS}; the proxy variables {@code HTTPS_PROXY}, {@code
+ * HTTP_PROXY}, {@code ALL_PROXY}, {@code NO_PROXY} ({@link ProxyRules}); {@code SSL_CERT_FILE} &gt;
+ * {@code SSL_CERT_DIR} for the certificates to trust. Values set through the {@link Builder} win
+ * over the environment:
  *
  * {@snippet :
  * HubSettings settings = HubSettings.builder()
@@ -43,6 +45,9 @@ import java.util.Optional;
  * @param maxRetries retries of a request after 408, 429, 5xx or a dropped connection
  * @param retryBackoff first retry delay; it doubles up to 8 times this value
  * @param userAgent {@code User-Agent} header
+ * @param proxies which proxy each request goes through
+ * @param trustedCertificates a PEM bundle or a folder of PEM files whose certificates alone are
+ *     trusted for TLS, or {@code null} for the JDK's trust store
  */
 public record HubSettings(
         Path cacheDir,
@@ -54,7 +59,9 @@ public record HubSettings(
         boolean symlinksDisabled,
         int maxRetries,
         Duration retryBackoff,
-        String userAgent) {
+        String userAgent,
+        ProxyRules proxies,
+        Path trustedCertificates) {
 
     public static final URI DEFAULT_ENDPOINT = URI.create("https://huggingface.co");
 
@@ -68,6 +75,7 @@ public record HubSettings(
         Objects.requireNonNull(downloadTimeout, "downloadTimeout");
         Objects.requireNonNull(retryBackoff, "retryBackoff");
         Objects.requireNonNull(userAgent, "userAgent");
+        Objects.requireNonNull(proxies, "proxies");
         if (maxRetries < 0) {
             throw new IllegalArgumentException("maxRetries must not be negative");
         }
@@ -113,6 +121,10 @@ public record HubSettings(
                 + maxRetries
                 + ", retryBackoff="
                 + retryBackoff
+                + ", proxies="
+                + proxies
+                + ", trustedCertificates="
+                + (trustedCertificates == null ? "default" : trustedCertificates)
                 + "]";
     }
 
@@ -153,6 +165,9 @@ public record HubSettings(
         private int maxRetries = 5;
         private Duration retryBackoff = Duration.ofSeconds(1);
         private String userAgent = "safeload/0.1; java/" + Runtime.version().feature();
+        private ProxyRules proxies;
+        private Path trustedCertificates;
+        private boolean trustedCertificatesSet;
 
         private Builder(Map<String, String> environment) {
             this.environment = environment;
@@ -224,6 +239,31 @@ public record HubSettings(
             return this;
         }
 
+        /**
+         * Sets the proxy rules (default: from the environment's proxy variables).
+         *
+         * @param value the rules; {@link ProxyRules#none()} for direct connections only
+         * @return this builder
+         */
+        public Builder proxies(ProxyRules value) {
+            this.proxies = value;
+            return this;
+        }
+
+        /**
+         * Sets the certificates to trust for TLS: a PEM bundle or a folder of PEM files; {@code
+         * null} for the JDK's trust store (default: {@code SSL_CERT_FILE}, else {@code
+         * SSL_CERT_DIR}).
+         *
+         * @param value the PEM file or folder, or {@code null}
+         * @return this builder
+         */
+        public Builder trustedCertificates(Path value) {
+            this.trustedCertificates = value;
+            this.trustedCertificatesSet = true;
+            return this;
+        }
+
         public HubSettings build() {
             EnvironmentSettings env = new EnvironmentSettings(environment);
             Path home = hfHome != null ? hfHome : env.hfHome();
@@ -243,7 +283,9 @@ public record HubSettings(
                             : env.flag("HF_HUB_DISABLE_SYMLINKS"),
                     maxRetries,
                     retryBackoff,
-                    userAgent);
+                    userAgent,
+                    proxies != null ? proxies : ProxyRules.fromEnvironment(environment),
+                    trustedCertificatesSet ? trustedCertificates : env.trustedCertificates());
         }
     }
 }

@@ -1,11 +1,14 @@
 package dev.safeload.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.safeload.cache.RepoType;
 import dev.safeload.cache.testing.FakeHub;
+import dev.safeload.cache.testing.Squid;
 
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -13,13 +16,15 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
- * {@code safeload download} in a real process reads HF_ENDPOINT, HF_HUB_CACHE, HF_HOME, HF_TOKEN
- * and HF_HUB_OFFLINE.
+ * {@code safeload download} in a real process reads HF_ENDPOINT, HF_HUB_CACHE, HF_HOME, HF_TOKEN,
+ * HF_HUB_OFFLINE and the proxy variables.
  */
 class DownloadEnvironmentTest {
     @TempDir Path dir;
@@ -38,7 +43,13 @@ class DownloadEnvironmentTest {
                                 SafeloadCli.class.getName()));
         command.addAll(List.of(args));
         ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
-        pb.environment().keySet().removeIf(k -> k.startsWith("HF_") || k.startsWith("HUGGING"));
+        pb.environment()
+                .keySet()
+                .removeIf(
+                        k ->
+                                k.startsWith("HF_")
+                                        || k.startsWith("HUGGING")
+                                        || k.toLowerCase(Locale.ROOT).endsWith("_proxy"));
         pb.environment().putAll(env);
         Process p = pb.start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
@@ -113,6 +124,43 @@ class DownloadEnvironmentTest {
             assertEquals(1, missing.exit(), missing.out());
             assertTrue(missing.out().startsWith("OfflineMiss: "), missing.out());
             assertEquals(List.of(), hub.requests());
+        }
+    }
+
+    @Test
+    void proxyVariablesRouteTheDownloadAndTheirPasswordNeverShows() throws Exception {
+        Assumptions.assumeTrue(
+                Squid.installed(), "squid is not installed (.ci/run installs it with apt-get)");
+        try (FakeHub hub = FakeHub.start();
+                Squid proxy = Squid.start("bob", "s3cret-pw")) {
+            hub.repo(RepoType.MODEL, "org/env")
+                    .file("config.json", "{}".getBytes(StandardCharsets.UTF_8))
+                    .commit("main");
+            Map<String, String> env =
+                    Map.of(
+                            "HF_ENDPOINT", hub.endpoint().toString(),
+                            "HF_HUB_CACHE", dir.resolve("c").toString(),
+                            "http_proxy", proxy.uri("bob", "s3cret-pw"));
+            Result ok = safeload(env, "download", "org/env");
+            assertEquals(0, ok.exit(), ok.out());
+            assertTrue(
+                    proxy.awaitLogged(
+                            r ->
+                                    r.user().equals("bob")
+                                            && r.url().startsWith(hub.endpoint().toString())),
+                    proxy.log());
+
+            Map<String, String> wrong = new HashMap<>(env);
+            wrong.put("http_proxy", proxy.uri("bob", "wrong-pw"));
+            wrong.put("HF_HUB_CACHE", dir.resolve("c2").toString());
+            Result bad = safeload(wrong, "download", "org/env");
+            assertEquals(1, bad.exit(), bad.out());
+            assertTrue(bad.out().startsWith("ProxyError: "), bad.out());
+            assertEquals(1, bad.out().strip().lines().count(), bad.out());
+            assertFalse(bad.out().contains("wrong-pw"), bad.out());
+
+            Result debug = safeload(wrong, "download", "org/env", "--debug");
+            assertFalse(debug.out().contains("wrong-pw"), "not even in a stack trace");
         }
     }
 }

@@ -4,12 +4,12 @@ package dev.safeload.lora;
 public enum AdapterFormat {
     /**
      * huggingface/peft: adapter_config.json + adapter_model.safetensors, lora_A/lora_B keys
-     * (lora.md 1.3).
+     * (docs/lora.md §1.3).
      */
     PEFT,
     /**
      * kohya-ss sd-scripts / lora-scripts: lora_unet_* / lora_te*_* with lora_down/lora_up/alpha
-     * (lora.md 2.1).
+     * (docs/lora.md §2.1).
      */
     KOHYA,
 }

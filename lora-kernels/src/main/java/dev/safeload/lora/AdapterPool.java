@@ -5,7 +5,7 @@ import java.util.List;
 /**
  * Adapters resident in a backend's memory for serving without merging: the base weights stay as
  * they are and each batch row gets its own adapter's delta, {@code y += s · (x·Aᵀ)·Bᵀ}, added
- * segment by segment (Punica/S-LoRA style, lora.md 3).
+ * segment by segment (Punica/S-LoRA style, docs/lora.md §3).
  *
  * <p>The pool holds at most {@link #capacityBytes()} of adapter factors. Loading past that evicts
  * the least recently used adapters (used = loaded or applied); an adapter larger than the whole

@@ -28,11 +28,11 @@ import java.util.concurrent.Executors;
 /**
  * Merges on the GPU, in place on device weights, through cuBLAS.
  *
- * <p>A plain target (no DoRA) is one {@code cublasGemmEx} with beta = 1 (lora.md 4.2-4.3): the
- * weight is row-major {@code rows × cols}, i.e. column-major {@code cols × rows}, so {@code W +=
- * left·right} is {@code Wᶜ(cols×rows) += rightᶜ(cols×k) · leftᶜ(k×rows)} with both operands {@code
- * OP_N}. Operands are the weight's dtype (fp16/bf16 factors, fp32 for F32 weights), compute is
- * {@code CUBLAS_COMPUTE_32F}: the epilogue forms {@code left·right + W} in fp32 and rounds once.
+ * <p>A plain target (no DoRA) is one {@code cublasGemmEx} with beta = 1 (docs/lora.md §4.2-4.3):
+ * the weight is row-major {@code rows × cols}, i.e. column-major {@code cols × rows}, so {@code W
+ * += left·right} is {@code Wᶜ(cols×rows) += rightᶜ(cols×k) · leftᶜ(k×rows)} with both operands
+ * {@code OP_N}. Operands are the weight's dtype (fp16/bf16 factors, fp32 for F32 weights), compute
+ * is {@code CUBLAS_COMPUTE_32F}: the epilogue forms {@code left·right + W} in fp32 and rounds once.
  * The factors (already scaled, several adapters concatenated along k) reach the device through
  * pinned staging memory with asynchronous copies, so a whole model's merge is queued on one stream
  * without a host sync; {@link #synchronize()} or {@link #read} wait.

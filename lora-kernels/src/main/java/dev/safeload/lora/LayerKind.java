@@ -7,9 +7,12 @@ public enum LayerKind {
      */
     LINEAR,
     /**
-     * {@code nn.Conv1d/2d/3d} with groups = 1: the delta is a GEMM over in·kernel (lora.md 1.4).
+     * {@code nn.Conv1d/2d/3d} with groups = 1: the delta is a GEMM over in·kernel (docs/lora.md
+     * §1.4).
      */
     CONV,
-    /** {@code nn.Embedding} (weight (num, dim)): the delta is always transposed (lora.md 1.4). */
+    /**
+     * {@code nn.Embedding} (weight (num, dim)): the delta is always transposed (docs/lora.md §1.4).
+     */
     EMBEDDING,
 }

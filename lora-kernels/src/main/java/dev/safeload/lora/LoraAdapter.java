@@ -66,7 +66,8 @@ public record LoraAdapter(
                         ? null
                         : PeftConfig.parse(configJson, source + " adapter_config.json");
         if (config == null && metadata.containsKey("lora_adapter_metadata")) {
-            // diffusers stores the LoraConfig as JSON in the safetensors metadata (lora.md 2.4).
+            // diffusers stores the LoraConfig as JSON in the safetensors metadata (docs/lora.md
+            // §2.4).
             config =
                     PeftConfig.parse(
                             metadata.get("lora_adapter_metadata"),

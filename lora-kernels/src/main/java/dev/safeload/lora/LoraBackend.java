@@ -38,9 +38,9 @@ public interface LoraBackend extends AutoCloseable {
     /**
      * Subtracts the target's steps again, in reverse order. Not exact in F16/BF16: the merge
      * rounded {@code W + Δ}, so {@code round(round(W + Δ) − Δ)} differs from W by up to one unit in
-     * the last place in a few percent of the elements (lora.md 1.6: 3.8 % of elements after one
-     * fp16 merge/unmerge). Use {@link LoraMerger} with kept originals for an exact restore. DoRA
-     * cannot be subtracted (its norms are gone) and is refused.
+     * the last place in a few percent of the elements (docs/lora.md §1.6: 3.8 % of elements after
+     * one fp16 merge/unmerge). Use {@link LoraMerger} with kept originals for an exact restore.
+     * DoRA cannot be subtracted (its norms are gone) and is refused.
      */
     void unmerge(WeightBuffer weight, MergeTarget target);
 

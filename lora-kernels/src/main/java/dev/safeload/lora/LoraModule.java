@@ -64,7 +64,8 @@ public record LoraModule(
 
     /**
      * The base weight shape this module fits: (out, in) or (in, out) when transposed; for conv,
-     * (out, in, k...) from the down tensor's kernel (lora.md 1.4: A has the base's kernel size).
+     * (out, in, k...) from the down tensor's kernel (docs/lora.md §1.4: A has the base's kernel
+     * size).
      */
     public long[] expectedWeightShape() {
         long[] d = down.shape();

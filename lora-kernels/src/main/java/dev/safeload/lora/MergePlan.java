@@ -18,8 +18,8 @@ import java.util.Map;
  * the module and both shapes.
  *
  * <p>Each adapter contributes {@code globalScale · weight · scale_module · B·A} to its weights
- * (PEFT {@code get_delta_weight}, lora.md 1.5-1.6); whole tensors saved with the adapter ({@code
- * modules_to_save}) replace the base tensor.
+ * (PEFT {@code get_delta_weight}, docs/lora.md §1.5-1.6); whole tensors saved with the adapter
+ * ({@code modules_to_save}) replace the base tensor.
  */
 public final class MergePlan {
     private final Map<String, MergeTarget> targets;
@@ -314,7 +314,7 @@ public final class MergePlan {
                         adapter.source(), m.name(), weight, out, in, true, r, left, a, magnitude);
             }
             // W (in × out) += Aᵀ (in × r) · (s·B)ᵀ (r × out): fan_in_fan_out and embeddings
-            // (lora.md 4.3)
+            // (docs/lora.md §4.3)
             float[] left = new float[in * r];
             float[] right = new float[r * out];
             for (int k = 0; k < r; k++) {

@@ -42,7 +42,7 @@ public record MergeTarget(
      * {@code W += left · right}, then for DoRA {@code W[o] *= magnitude[o] / ‖W₀[o] + (left ·
      * right)[o]‖} per output o, W₀ the tensor before the merge: peft norms each DoRA adapter
      * against the unmerged base even when other adapters were merged before it
-     * (DoraLinearVariant.merge_unsafe, {@code _unmerged_base_weight}; lora.md 1.6).
+     * (DoraLinearVariant.merge_unsafe, {@code _unmerged_base_weight}; docs/lora.md §1.6).
      *
      * @param left rows × k, row-major
      * @param right k × cols, row-major

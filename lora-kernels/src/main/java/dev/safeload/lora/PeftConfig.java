@@ -14,9 +14,9 @@ import java.util.regex.Pattern;
 import java.util.regex.PatternSyntaxException;
 
 /**
- * The fields of PEFT's {@code adapter_config.json} that change how an adapter is merged (lora.md
- * 1.2). Parsing is lenient like PEFT's (unknown fields ignored, missing fields take PEFT's
- * defaults), but features that change the tensor layout or cannot be merged are refused.
+ * The fields of PEFT's {@code adapter_config.json} that change how an adapter is merged
+ * (docs/lora.md §1.2). Parsing is lenient like PEFT's (unknown fields ignored, missing fields take
+ * PEFT's defaults), but features that change the tensor layout or cannot be merged are refused.
  *
  * @param peftType {@code LORA}; anything else is refused when parsing
  * @param r default rank
@@ -138,7 +138,7 @@ public record PeftConfig(
 
     /**
      * PEFT's {@code get_pattern_key}: the first key {@code k} for which {@code module} matches the
-     * regex {@code (.*\.)?(k)$}, or null (lora.md 1.2, peft utils/other.py).
+     * regex {@code (.*\.)?(k)$}, or null (docs/lora.md §1.2, peft utils/other.py).
      */
     public static String patternKey(Iterable<String> keys, String module) {
         for (String key : keys) {

@@ -5,7 +5,7 @@ import java.util.Objects;
 /**
  * Rows {@code [firstRow, firstRow + rowCount)} of a batch belong to adapter {@code adapterId},
  * applied at {@code scale} (a multiplier on the adapter's alpha/r; 1 = as trained). The Punica
- * "segment" (lora.md 3.1).
+ * "segment" (docs/lora.md §3.1).
  */
 public record Segment(String adapterId, int firstRow, int rowCount, float scale) {
     public Segment {

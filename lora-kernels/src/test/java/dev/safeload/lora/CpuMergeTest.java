@@ -352,7 +352,8 @@ class CpuMergeTest {
                 merger.merge(Map.of(w.spec().name(), buf));
                 merger.unmerge();
                 float[] back = readBack(buf);
-                // round(round(W + Δ) − Δ) is within one ulp of W (lora.md 1.6); checked norm-wise.
+                // round(round(W + Δ) − Δ) is within one ulp of W (docs/lora.md §1.6); checked
+                // norm-wise.
                 assertClose(back, Fixtures.widen(w.values()), p, f, "subtracting unmerge");
             }
         }

@@ -130,6 +130,20 @@ public final class EnvironmentSettings {
         }
     }
 
+    /**
+     * {@code SSL_CERT_FILE}, else {@code SSL_CERT_DIR}, as huggingface_hub's HTTP client reads
+     * them; {@code null} when neither is set.
+     */
+    public Path trustedCertificates() {
+        for (String name : List.of("SSL_CERT_FILE", "SSL_CERT_DIR")) {
+            String value = get(name);
+            if (value != null) {
+                return expand(value);
+            }
+        }
+        return null;
+    }
+
     /** {@code HF_HUB_OFFLINE} or {@code TRANSFORMERS_OFFLINE}. */
     public boolean offline() {
         return flag("HF_HUB_OFFLINE") || flag("TRANSFORMERS_OFFLINE");

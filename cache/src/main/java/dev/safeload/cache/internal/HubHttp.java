@@ -5,6 +5,7 @@ import dev.safeload.cache.HubError;
 import dev.safeload.cache.HubException;
 import dev.safeload.cache.HubRepo;
 import dev.safeload.cache.HubSettings;
+import dev.safeload.cache.ProxyRules;
 import dev.safeload.cache.RepoCacheLayout;
 
 import java.io.IOException;
@@ -52,6 +53,7 @@ public final class HubHttp implements AutoCloseable {
     }
 
     private final HubSettings settings;
+    private final ProxyRoutes proxies;
     private final HttpClient client;
     private final ScheduledExecutorService watchdog;
 
@@ -62,12 +64,19 @@ public final class HubHttp implements AutoCloseable {
 
     public HubHttp(HubSettings settings) {
         this.settings = settings;
-        this.client =
+        this.proxies = new ProxyRoutes(settings.proxies(), settings.etagTimeout());
+        HttpClient.Builder builder =
                 HttpClient.newBuilder()
                         .version(HttpClient.Version.HTTP_1_1)
                         .followRedirects(HttpClient.Redirect.NEVER)
                         .connectTimeout(settings.etagTimeout())
-                        .build();
+                        // Always a selector of our own: the JDK's default one would apply the
+                        // http.proxyHost properties instead of the variables huggingface_hub reads.
+                        .proxy(proxies);
+        if (settings.trustedCertificates() != null) {
+            builder.sslContext(TrustedCertificates.sslContext(settings.trustedCertificates()));
+        }
+        this.client = builder.build();
         this.watchdog =
                 Executors.newSingleThreadScheduledExecutor(
                         r -> {
@@ -431,19 +440,73 @@ public final class HubHttp implements AutoCloseable {
         if (from > 0) {
             request.header("Range", "bytes=" + from + "-");
         }
+        ProxyRules.HttpProxy proxy = proxies.prepare(url, request).orElse(null);
         try {
-            return client.send(request.build(), handler);
+            HttpResponse<T> response = client.send(request.build(), handler);
+            if (response.statusCode() == 407 && proxy != null) {
+                closeQuietly(response);
+                throw new HubException(
+                        HubError.ProxyError,
+                        "the proxy "
+                                + proxy
+                                + " wants credentials it did not get or accept (407 Proxy"
+                                + " Authentication Required) for "
+                                + url
+                                + ". Put them in the proxy URL: http://USER:PASSWORD@host:port"
+                                + " (percent-encode special characters).");
+            }
+            return response;
         } catch (HttpTimeoutException e) {
             throw new Retryable(
                     endpoint,
                     "timed out after " + timeout.toSeconds() + " s waiting for " + url,
                     0);
         } catch (IOException e) {
+            if (proxy != null) {
+                throw proxyFailure(proxy, method, url, endpoint, e);
+            }
             throw new Retryable(endpoint, method + " " + url + " failed: " + describe(e), 0);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new HubException(HubError.Network, "interrupted while waiting for " + url, e);
         }
+    }
+
+    /**
+     * A request through {@code proxy} failed before an answer: a refused tunnel is the proxy's
+     * decision (an error), a proxy that cannot be reached or a gateway failure may pass (a retry).
+     */
+    private Retryable proxyFailure(
+            ProxyRules.HttpProxy proxy, String method, URI url, URI endpoint, IOException e) {
+        String message = e.getMessage() == null ? "" : e.getMessage();
+        String relay = proxies.tunnelFailure(proxy);
+        if (message.startsWith("Tunnel failed, got: ")) {
+            String code = message.substring("Tunnel failed, got: ".length()).strip();
+            String detail =
+                    relay != null
+                            ? relay
+                            : "the proxy " + proxy + " refused the tunnel with HTTP " + code;
+            if (code.startsWith("5")) {
+                return new Retryable(endpoint, method + " " + url + " failed: " + detail, 0);
+            }
+            throw new HubException(
+                    HubError.ProxyError,
+                    "cannot reach "
+                            + url
+                            + ": "
+                            + detail
+                            + ". Check the proxy's access rules, or add the host to NO_PROXY.");
+        }
+        return new Retryable(
+                endpoint,
+                method
+                        + " "
+                        + url
+                        + " through the proxy "
+                        + proxy
+                        + " failed: "
+                        + (relay != null ? relay : describe(e)),
+                0);
     }
 
     private static URI location(HttpResponse<?> response, URI current) {
@@ -623,6 +686,7 @@ public final class HubHttp implements AutoCloseable {
     public void close() {
         watchdog.shutdownNow();
         client.shutdownNow();
+        proxies.close();
     }
 
     /**

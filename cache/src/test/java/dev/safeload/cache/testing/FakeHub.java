@@ -6,6 +6,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.Headers;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import com.sun.net.httpserver.HttpsConfigurator;
+import com.sun.net.httpserver.HttpsServer;
 
 import dev.safeload.cache.RepoType;
 
@@ -82,9 +84,24 @@ public final class FakeHub implements AutoCloseable {
 
     /** A hub on {@code address} (for example 127.0.0.2, a second loopback host) at a free port. */
     public static FakeHub start(String address) {
+        return start(address, null);
+    }
+
+    /**
+     * A hub that speaks HTTPS on {@code address} with {@code tls}'s certificate ({@link TestTls}),
+     * or plain HTTP when {@code tls} is null.
+     */
+    public static FakeHub start(String address, TestTls tls) {
         try {
-            HttpServer server =
-                    HttpServer.create(new InetSocketAddress(InetAddress.getByName(address), 0), 64);
+            InetSocketAddress bind = new InetSocketAddress(InetAddress.getByName(address), 0);
+            HttpServer server;
+            if (tls != null) {
+                HttpsServer https = HttpsServer.create(bind, 64);
+                https.setHttpsConfigurator(new HttpsConfigurator(tls.serverContext()));
+                server = https;
+            } else {
+                server = HttpServer.create(bind, 64);
+            }
             ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
             FakeHub hub = new FakeHub(server, executor);
             server.setExecutor(executor);
@@ -96,10 +113,11 @@ public final class FakeHub implements AutoCloseable {
         }
     }
 
-    /** {@code http://127.0.0.1:PORT}, no trailing slash. */
+    /** {@code http://127.0.0.1:PORT} ({@code https://} for a TLS hub), no trailing slash. */
     public URI endpoint() {
         InetSocketAddress a = server.getAddress();
-        return URI.create("http://" + a.getAddress().getHostAddress() + ":" + a.getPort());
+        String scheme = server instanceof HttpsServer ? "https" : "http";
+        return URI.create(scheme + "://" + a.getAddress().getHostAddress() + ":" + a.getPort());
     }
 
     /** The repo (created empty on first use). */

@@ -20,7 +20,7 @@ import java.util.stream.Stream;
 
 /**
  * Finds an adapter's files: a PEFT folder ({@code adapter_config.json} + {@code
- * adapter_model.safetensors}, lora.md 1.1), a folder with one other {@code .safetensors}
+ * adapter_model.safetensors}, docs/lora.md §1.1), a folder with one other {@code .safetensors}
  * (diffusers' {@code pytorch_lora_weights.safetensors}, a kohya file), or a {@code .safetensors}
  * file (with an {@code adapter_config.json} beside it when there is one).
  */

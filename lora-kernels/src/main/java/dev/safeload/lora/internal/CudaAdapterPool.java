@@ -23,7 +23,7 @@ import java.util.List;
 
 /**
  * The CUDA serving pool. Each resident module is one device buffer holding A (k × in) and Bᵀ (k ×
- * out, scale folded in) in the activation dtype. A batch is two cuBLAS calls (lora.md 4.3):
+ * out, scale folded in) in the activation dtype. A batch is two cuBLAS calls (docs/lora.md §4.3):
  *
  * <ul>
  *   <li>shrink, per segment: {@code t_s (rows_s × k) = x_s · Aᵀ}: column-major {@code tᶜ(k×rows_s)

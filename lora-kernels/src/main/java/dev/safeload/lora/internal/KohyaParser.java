@@ -16,7 +16,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Reads kohya-ss sd-scripts / lora-scripts adapters (lora.md 2.1): per module {@code
+ * Reads kohya-ss sd-scripts / lora-scripts adapters (docs/lora.md §2.1): per module {@code
  * <lora_name>.lora_down.weight} (r, in[, kh, kw]), {@code .lora_up.weight} (out, r[, 1, 1]) and an
  * optional 0-d {@code .alpha}; a missing or zero alpha means alpha = r ("support old LoRA without
  * alpha", sd-scripts networks/lora.py). Module names stay in kohya form here; they are matched

@@ -24,8 +24,8 @@ import java.util.Set;
  * one. An {@code lm_head} absent from a base with tied embeddings is its input embedding.
  *
  * <p>kohya names replace every {@code .} with {@code _}, which cannot be undone by parsing (module
- * names contain {@code _}; lora.md 2.1). So the map goes the other way: every base module path, and
- * every dotted suffix of it (a full SD checkpoint prefixes the UNet with {@code
+ * names contain {@code _}; docs/lora.md §2.1). So the map goes the other way: every base module
+ * path, and every dotted suffix of it (a full SD checkpoint prefixes the UNet with {@code
  * model.diffusion_model.}), is converted to kohya form, and the adapter's name minus its {@code
  * lora_unet_}/{@code lora_te1_}... prefix is looked up. Two base modules with the same kohya form
  * are reported, not guessed between.

@@ -18,13 +18,13 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Reads PEFT's key layout (lora.md 1.3): {@code base_model.model.<module>.lora_A.weight}, {@code
- * lora_B.weight}, {@code lora_B.bias}, {@code lora_embedding_A/B} and {@code lora_magnitude_vector}
- * (no {@code .weight}), optionally with the adapter-name segment PEFT uses in memory ({@code
- * lora_A.default.weight}); any other {@code .weight}/{@code .bias} is a whole tensor saved through
- * {@code modules_to_save}, {@code bias} or embedding targets (under the wrapper's {@code
- * base_layer}: they replace the base tensor before the delta is added). Diffusers' {@code
- * unet.}/{@code text_encoder.} prefixed keys have the same shape and are accepted too.
+ * Reads PEFT's key layout (docs/lora.md §1.3): {@code base_model.model.<module>.lora_A.weight},
+ * {@code lora_B.weight}, {@code lora_B.bias}, {@code lora_embedding_A/B} and {@code
+ * lora_magnitude_vector} (no {@code .weight}), optionally with the adapter-name segment PEFT uses
+ * in memory ({@code lora_A.default.weight}); any other {@code .weight}/{@code .bias} is a whole
+ * tensor saved through {@code modules_to_save}, {@code bias} or embedding targets (under the
+ * wrapper's {@code base_layer}: they replace the base tensor before the delta is added). Diffusers'
+ * {@code unet.}/{@code text_encoder.} prefixed keys have the same shape and are accepted too.
  */
 public final class PeftParser {
     private static final String PREFIX = "base_model.model.";
@@ -167,8 +167,9 @@ public final class PeftParser {
                         config.targetModulesText());
             }
         }
-        // Without a config PEFT-shaped files (diffusers) mean alpha = rank, i.e. scale 1 (lora.md
-        // 2.4).
+        // Without a config PEFT-shaped files (diffusers) mean alpha = rank, i.e. scale 1
+        // (docs/lora.md
+        // §2.4).
         double alpha = config != null ? config.alphaFor(name) : rank;
         double scale = effective.scale(alpha, rank);
         AdapterTensor magnitude = parts.get("lora_magnitude_vector");

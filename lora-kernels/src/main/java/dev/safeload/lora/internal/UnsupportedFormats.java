@@ -7,7 +7,7 @@ import java.util.List;
 
 /**
  * Key fragments of adapter families that are not {@code B·A} products, so that refusing them can
- * name the family (lora.md 2.3: LyCORIS LoHa/LoKr/Tucker; PEFT's other tuners).
+ * name the family (docs/lora.md §2.3: LyCORIS LoHa/LoKr/Tucker; PEFT's other tuners).
  */
 public final class UnsupportedFormats {
     private record Marker(String fragment, String family) {}
