@@ -7,6 +7,7 @@ import dev.safeload.safetensors.TensorInfo;
 import dev.safeload.safetensors.TensorView;
 
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -29,6 +30,8 @@ import java.util.concurrent.Callable;
                 + " It is written to a temporary file and renamed, so OUT may be IN."
         })
 final class ConvertCommand implements Callable<Integer> {
+    @Mixin ReaderOption reader;
+
     @Parameters(index = "0", paramLabel = "IN", description = "The .safetensors file to read.")
     Path in;
 
@@ -44,7 +47,7 @@ final class ConvertCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        try (SafetensorsFile file = SafetensorsFile.open(in)) {
+        try (SafetensorsFile file = SafetensorsFile.open(in, reader.options())) {
             SafetensorsWriter writer =
                     SafetensorsWriter.create()
                             .metadata(file.hasMetadata() ? file.metadata() : null);

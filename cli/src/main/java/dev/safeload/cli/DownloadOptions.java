@@ -74,6 +74,15 @@ final class DownloadOptions {
             description = "Files downloaded in parallel (default: 8).")
     int workers = SnapshotOptions.DEFAULT_WORKERS;
 
+    @Option(
+            names = "--connections",
+            paramLabel = "N",
+            description =
+                    "Ranged connections that fetch one large file together (default:"
+                            + " SAFELOAD_CONNECTIONS_PER_FILE, else 4; 1: one connection per"
+                            + " file).")
+    Integer connections;
+
     /** The hub settings: the environment, with what the options set winning over it. */
     HubSettings settings() {
         HubSettings.Builder settings = HubSettings.builder();
@@ -88,6 +97,9 @@ final class DownloadOptions {
         }
         if (offline) {
             settings.offline(true);
+        }
+        if (connections != null) {
+            settings.connectionsPerFile(connections);
         }
         return settings.build();
     }

@@ -7,6 +7,7 @@ import dev.safeload.safetensors.SafetensorsModel;
 import dev.safeload.safetensors.TensorView;
 
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -32,6 +33,8 @@ import java.util.concurrent.Callable;
                 + " (F32, F16, BF16, F64; round to nearest even)."
         })
 final class ExportCommand implements Callable<Integer> {
+    @Mixin ReaderOption reader;
+
     private static final long CHUNK = 8L << 20;
 
     @Parameters(
@@ -64,7 +67,7 @@ final class ExportCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
-        try (SafetensorsModel model = SafetensorsModel.open(path)) {
+        try (SafetensorsModel model = SafetensorsModel.open(path, reader.options())) {
             TensorView view = model.tensor(tensor);
             if (slice != null) {
                 view = view.slice(slice);

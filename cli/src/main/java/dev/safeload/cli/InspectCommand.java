@@ -5,11 +5,13 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
+import dev.safeload.safetensors.ReaderChoice;
 import dev.safeload.safetensors.SafetensorsFile;
 import dev.safeload.safetensors.SafetensorsModel;
 import dev.safeload.safetensors.TensorInfo;
 
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -28,11 +30,14 @@ import java.util.concurrent.Callable;
             "Prints the metadata and the tensors (name, dtype, shape, byte range) of a .safetensors"
                     + " file, a sharded index (model.safetensors.index.json), or a folder holding"
                     + " either.",
-            "With --json: {\"metadata\": {...} or null, \"tensors\": {NAME: {\"dtype\", \"shape\","
-                    + " \"data_offsets\"[, \"file\"]}}}; \"file\" (the shard) appears for sharded"
-                    + " models, whose metadata is the first shard's."
+            "With --json: {\"metadata\": {...} or null, \"reader\": {\"requested\", \"backend\","
+                + " \"filesystem\"}, \"tensors\": {NAME: {\"dtype\", \"shape\", \"data_offsets\"[,"
+                + " \"file\"]}}}; \"file\" (the shard) appears for sharded models, whose metadata"
+                + " is the first shard's."
         })
 final class InspectCommand implements Callable<Integer> {
+    @Mixin ReaderOption reader;
+
     @Parameters(
             index = "0",
             paramLabel = "PATH",
@@ -44,7 +49,7 @@ final class InspectCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        try (SafetensorsModel model = SafetensorsModel.open(path)) {
+        try (SafetensorsModel model = SafetensorsModel.open(path, reader.options())) {
             PrintStream out = System.out;
             if (json) {
                 out.println(
@@ -68,6 +73,13 @@ final class InspectCommand implements Callable<Integer> {
             first.metadata().forEach(meta::put);
         } else {
             root.putNull("metadata");
+        }
+        if (first != null) {
+            ReaderChoice choice = first.readerChoice();
+            ObjectNode reader = root.putObject("reader");
+            reader.put("requested", choice.requested().name().toLowerCase(Locale.ROOT));
+            reader.put("backend", choice.backend().name().toLowerCase(Locale.ROOT));
+            reader.put("filesystem", choice.filesystem());
         }
         ObjectNode tensors = root.putObject("tensors");
         Path folder = model.source().toAbsolutePath().normalize().getParent();

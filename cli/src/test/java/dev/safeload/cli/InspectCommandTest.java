@@ -1,6 +1,7 @@
 package dev.safeload.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -16,6 +17,7 @@ import org.junit.jupiter.api.io.TempDir;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -62,6 +64,38 @@ class InspectCommandTest {
         assertEquals("[12,24]", b.get("data_offsets").toString());
         assertTrue(a.get("file") == null, "no file key for a single file");
         assertEquals(2, root.get("tensors").size());
+    }
+
+    @Test
+    void jsonNamesTheReaderAndTheFilesystemAndReaderOverridesAuto() throws Exception {
+        JsonNode auto =
+                new ObjectMapper()
+                        .readTree(run("inspect", sample().toString(), "--json").out())
+                        .get("reader");
+        assertEquals("auto", auto.get("requested").asText());
+        assertTrue(
+                List.of("mmap", "pread").contains(auto.get("backend").asText()), auto.toString());
+        assertFalse(auto.get("filesystem").asText().isEmpty());
+        JsonNode pread =
+                new ObjectMapper()
+                        .readTree(
+                                run("inspect", sample().toString(), "--json", "--reader", "pread")
+                                        .out())
+                        .get("reader");
+        assertEquals("pread", pread.get("requested").asText());
+        assertEquals("pread", pread.get("backend").asText());
+        assertEquals(
+                "mmap",
+                new ObjectMapper()
+                        .readTree(
+                                run("inspect", sample().toString(), "--json", "--reader", "MMAP")
+                                        .out())
+                        .get("reader")
+                        .get("backend")
+                        .asText());
+        Run bad = run("inspect", sample().toString(), "--reader", "direct");
+        assertEquals(2, bad.exit());
+        assertTrue(bad.err().contains("'direct' is not a reader"), bad.err());
     }
 
     @Test

@@ -18,6 +18,7 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.function.Function;
+import java.util.function.LongConsumer;
 import java.util.function.Predicate;
 
 /**
@@ -76,12 +77,21 @@ public final class ModelUploader {
 
     /** Uploads the selected tensors of one file. */
     public DeviceModel upload(CudaContext context, SafetensorsFile file) {
-        return upload(context, plan(file.tensors(), t -> file));
+        return upload(context, plan(file.tensors(), t -> file), bytes -> {});
     }
 
     /** Uploads the selected tensors of a (possibly sharded) model. */
     public DeviceModel upload(CudaContext context, SafetensorsModel model) {
-        return upload(context, plan(model.tensors(), t -> model.fileOf(t.name())));
+        return upload(context, model, bytes -> {});
+    }
+
+    /**
+     * As {@link #upload(CudaContext, SafetensorsModel)}; {@code landed} is told the bytes of each
+     * chunk once they are on the device, for a progress bar (from a pipeline thread: it must return
+     * quickly).
+     */
+    public DeviceModel upload(CudaContext context, SafetensorsModel model, LongConsumer landed) {
+        return upload(context, plan(model.tensors(), t -> model.fileOf(t.name())), landed);
     }
 
     /**
@@ -124,14 +134,16 @@ public final class ModelUploader {
         return UploadPlan.of(requests, bounceBufferBytes);
     }
 
-    private DeviceModel upload(CudaContext context, UploadPlan plan) {
+    private DeviceModel upload(CudaContext context, UploadPlan plan, LongConsumer landed) {
         DeviceBuffer arena = context.allocate(plan.arenaBytes());
         try {
             boolean converts = plan.chunks().stream().anyMatch(c -> c.conversion().isPresent());
             UploadPipeline.Stats stats;
             try (CudaCopyEngine engine =
                     new CudaCopyEngine(context, arena, streams, converts ? plan.chunkBytes() : 0)) {
-                stats = new UploadPipeline(plan, engine, readerThreads, bounceBuffers).run();
+                stats =
+                        new UploadPipeline(plan, engine, readerThreads, bounceBuffers, landed)
+                                .run();
             }
             List<DeviceTensor> tensors = new ArrayList<>();
             for (UploadPlan.PlannedTensor t : plan.tensors()) {

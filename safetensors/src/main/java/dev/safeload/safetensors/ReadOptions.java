@@ -5,13 +5,14 @@ import java.util.Objects;
 /**
  * How {@link SafetensorsFile#open(java.nio.file.Path, ReadOptions)} reads a file.
  *
- * @param backend {@link Backend#MMAP} (default) or {@link Backend#PREAD}
+ * @param backend {@link Backend#AUTO} (default: chosen per file from its filesystem), {@link
+ *     Backend#MMAP} or {@link Backend#PREAD}
  * @param limits the bounds applied to the header
  */
 public record ReadOptions(Backend backend, SafetensorsLimits limits) {
-    /** Memory-mapped, reference limits. */
+    /** The backend chosen per file ({@link Backend#AUTO}), reference limits. */
     public static final ReadOptions DEFAULT =
-            new ReadOptions(Backend.MMAP, SafetensorsLimits.DEFAULT);
+            new ReadOptions(Backend.AUTO, SafetensorsLimits.DEFAULT);
 
     public ReadOptions {
         Objects.requireNonNull(backend, "backend");
@@ -30,6 +31,13 @@ public record ReadOptions(Backend backend, SafetensorsLimits limits) {
 
     /** How tensor bytes reach memory. */
     public enum Backend {
+        /**
+         * {@link #PREAD} for a file on a network or FUSE filesystem (NFS, Lustre, CIFS/SMB, 9p,
+         * FUSE, CephFS, GPFS, BeeGFS, AFS), {@link #MMAP} elsewhere, decided per file from the type
+         * of the mount that holds it ({@code /proc/self/mountinfo} on Linux). {@link
+         * SafetensorsFile#readerChoice()} tells which was taken.
+         */
+        AUTO,
         /**
          * One read-only mapping of the whole file; tensor views are zero-copy slices of it. Fast on
          * local disks; on network filesystems every page fault is a round trip.

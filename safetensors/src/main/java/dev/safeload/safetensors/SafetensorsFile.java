@@ -3,6 +3,7 @@ package dev.safeload.safetensors;
 import dev.safeload.safetensors.internal.HeaderParser;
 import dev.safeload.safetensors.internal.Names;
 import dev.safeload.safetensors.internal.PreadChannel;
+import dev.safeload.safetensors.internal.ReaderSelection;
 
 import java.io.IOException;
 import java.lang.foreign.Arena;
@@ -23,10 +24,12 @@ import java.util.concurrent.ConcurrentHashMap;
  * An open safetensors file, validated completely at {@link #open}: every rule of the reference
  * reader, in its order, with the reference's error kinds (see {@link SafetensorsError}).
  *
- * <p>With the default {@link ReadOptions.Backend#MMAP} backend the whole file is one read-only
- * {@link MemorySegment} ({@code FileChannel.map(READ_ONLY, 0, size, arena)}) and tensor views are
+ * <p>With the {@link ReadOptions.Backend#MMAP} backend the whole file is one read-only {@link
+ * MemorySegment} ({@code FileChannel.map(READ_ONLY, 0, size, arena)}) and tensor views are
  * zero-copy slices of it, however large the file (no 2 GiB windows). With {@link
- * ReadOptions.Backend#PREAD} the file is read with positional reads instead.
+ * ReadOptions.Backend#PREAD} the file is read with positional reads instead. The default, {@link
+ * ReadOptions.Backend#AUTO}, takes PREAD on network and FUSE filesystems and MMAP elsewhere; {@link
+ * #readerChoice()} tells which.
  *
  * <p>Lifetime: the handle owns a shared {@link Arena}; {@link #close()} unmaps the file, after
  * which every view and segment obtained from it fails fast with {@link IllegalStateException}. All
@@ -52,6 +55,7 @@ import java.util.concurrent.ConcurrentHashMap;
 public final class SafetensorsFile implements AutoCloseable {
     private final Path path;
     private final ReadOptions options;
+    private final ReaderChoice readerChoice;
     private final long fileSize;
     private final SafetensorsHeader header;
     private final Map<String, TensorInfo> byName;
@@ -64,6 +68,7 @@ public final class SafetensorsFile implements AutoCloseable {
     private SafetensorsFile(
             Path path,
             ReadOptions options,
+            ReaderChoice readerChoice,
             long fileSize,
             SafetensorsHeader header,
             Arena arena,
@@ -72,6 +77,7 @@ public final class SafetensorsFile implements AutoCloseable {
             PreadChannel pread) {
         this.path = path;
         this.options = options;
+        this.readerChoice = readerChoice;
         this.fileSize = fileSize;
         this.header = header;
         this.arena = arena;
@@ -86,7 +92,10 @@ public final class SafetensorsFile implements AutoCloseable {
         this.byName = index;
     }
 
-    /** Opens and validates {@code path} with memory mapping and the reference limits. */
+    /**
+     * Opens and validates {@code path} with the reference limits, mapped or read with {@code pread}
+     * as its filesystem suits ({@link ReadOptions.Backend#AUTO}).
+     */
     public static SafetensorsFile open(Path path) {
         return open(path, ReadOptions.DEFAULT);
     }
@@ -121,7 +130,8 @@ public final class SafetensorsFile implements AutoCloseable {
         boolean keepChannel = false;
         try {
             long size = channel.size();
-            if (options.backend() == ReadOptions.Backend.MMAP) {
+            ReaderChoice choice = ReaderSelection.choose(path, options.backend());
+            if (choice.backend() == ReadOptions.Backend.MMAP) {
                 MemorySegment whole =
                         size == 0
                                 ? MemorySegment.ofArray(new byte[0])
@@ -129,7 +139,7 @@ public final class SafetensorsFile implements AutoCloseable {
                 SafetensorsHeader header = HeaderParser.parse(whole, options.limits());
                 MemorySegment data = whole.asSlice(header.dataStart());
                 return new SafetensorsFile(
-                        path, options, size, header, arena, ownsArena, data, null);
+                        path, options, choice, size, header, arena, ownsArena, data, null);
             }
             PreadChannel pread = PreadChannel.of(path, channel);
             keepChannel = true;
@@ -138,7 +148,7 @@ public final class SafetensorsFile implements AutoCloseable {
                         HeaderParser.parse(
                                 (pos, dst) -> pread.read(pos, dst), size, options.limits());
                 return new SafetensorsFile(
-                        path, options, size, header, arena, ownsArena, null, pread);
+                        path, options, choice, size, header, arena, ownsArena, null, pread);
             } catch (RuntimeException | IOException e) {
                 pread.close();
                 throw e;
@@ -188,6 +198,11 @@ public final class SafetensorsFile implements AutoCloseable {
     /** The backend and limits this file was opened with. */
     public ReadOptions options() {
         return options;
+    }
+
+    /** The backend in use and why ({@link ReadOptions.Backend#AUTO} resolved for this file). */
+    public ReaderChoice readerChoice() {
+        return readerChoice;
     }
 
     /** The file size in bytes. */
@@ -335,7 +350,7 @@ public final class SafetensorsFile implements AutoCloseable {
                 + ", "
                 + header.tensors().size()
                 + " tensors, "
-                + options.backend()
+                + readerChoice.backend()
                 + "]";
     }
 }

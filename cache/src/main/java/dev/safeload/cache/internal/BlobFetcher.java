@@ -3,18 +3,14 @@ package dev.safeload.cache.internal;
 import dev.safeload.cache.DownloadListener;
 import dev.safeload.cache.HubError;
 import dev.safeload.cache.HubException;
+import dev.safeload.cache.HubSettings;
 
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpResponse;
 import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
 import java.util.regex.Pattern;
@@ -39,7 +35,6 @@ import java.util.regex.Pattern;
  */
 public final class BlobFetcher {
     private static final Pattern SHA256 = Pattern.compile("[0-9a-f]{64}");
-    private static final int BUFFER = 1 << 20;
     static final String RESUMABLE_SUFFIX = ".safeload.incomplete";
 
     /**
@@ -111,9 +106,10 @@ public final class BlobFetcher {
             throws IOException {
         boolean resumed;
         String problem;
-        try (PartialFile out = PartialFile.open(partial, isSha256(etag), size)) {
-            resumed = out.size() > 0;
-            listener.fileStarted(path, size, out.size());
+        try (PartialFile out =
+                PartialFile.open(partial, isSha256(etag), size, http.transferThreads())) {
+            resumed = out.frontier() > 0;
+            listener.fileStarted(path, size, out.frontier());
             download(out, path, size, sources, listener);
             problem = out.problem(etag, size);
         }
@@ -144,8 +140,9 @@ public final class BlobFetcher {
         int attempt = 0;
         int sourceIndex = 0;
         String lastFailure = null;
-        while (out.size() < size) {
+        while (out.frontier() < size) {
             if (attempt > http.settings().maxRetries()) {
+                out.keepPrefix();
                 throw new HubException(
                         lastFailure.startsWith("HTTP") ? HubError.ServerError : HubError.Network,
                         String.format(
@@ -154,7 +151,7 @@ public final class BlobFetcher {
                                         + " kept for a later resume: %s",
                                 path,
                                 attempt,
-                                out.size(),
+                                out.frontier(),
                                 size,
                                 lastFailure));
             }
@@ -162,10 +159,15 @@ public final class BlobFetcher {
                 http.backoff(attempt - 1, 0);
             }
             Source source = sources.get(sourceIndex % sources.size());
-            long before = out.size();
+            long before = out.writtenBytes();
             try {
-                transfer(source, out, size, path, listener);
-                lastFailure = "the body ended after " + out.size() + " of " + size + " bytes";
+                if (ranged(source, out, size)) {
+                    new RangedRound(source, out, size, path, listener).run();
+                } else {
+                    transfer(source, out, out.frontier(), size, size, true, path, listener);
+                }
+                lastFailure =
+                        "the body ended after " + out.writtenBytes() + " of " + size + " bytes";
             } catch (HubHttp.Retryable r) {
                 lastFailure = r.getMessage();
                 if (r.retryAfterSeconds() > 0) {
@@ -173,30 +175,64 @@ public final class BlobFetcher {
                 }
                 sourceIndex++; // connection refused or 5xx: try the next source
             } catch (IOException e) {
-                // Bytes are appended in order, so the file holds exactly what arrived: resume from
-                // there.
+                // Bytes are written where they belong, so the file keeps what arrived: resume
+                // from there.
                 lastFailure =
-                        "connection dropped after " + out.size() + " bytes: " + HubHttp.describe(e);
+                        "connection dropped after "
+                                + out.writtenBytes()
+                                + " bytes: "
+                                + HubHttp.describe(e);
+            } catch (RuntimeException e) {
+                out.keepPrefix();
+                throw e;
             }
-            attempt =
-                    out.size() > before
-                            ? 1
-                            : attempt + 1; // progress resets the budget, as huggingface_hub does
+            // progress resets the budget, as huggingface_hub does
+            attempt = out.writtenBytes() > before ? 1 : attempt + 1;
         }
     }
 
+    /** Whether the rest of the file goes over several ranged connections. */
+    private boolean ranged(Source source, PartialFile out, long size) {
+        HubSettings settings = http.settings();
+        return settings.connectionsPerFile() > 1
+                && size - out.frontier() >= 2 * settings.rangeChunkBytes()
+                && !http.refusesRanges(source.url());
+    }
+
     /**
-     * One GET from the current end of {@code out}. The body goes straight from the HTTP client's
-     * buffers into the file and the digest ({@link ToPartialFile}), without a stream in between.
+     * One GET of {@code [from, end)} into {@code out}. With {@code wholeBodyAccepted} (a single
+     * connection) a 200 answer is taken as the whole file from byte 0 (the server ignored the
+     * range); otherwise it counts as a refusal of ranges, and its body is not read. The body goes
+     * straight from the HTTP client's buffers into the file ({@link RangeBody}), without a stream
+     * in between.
+     *
+     * @param end {@code size} for the rest of the file (an open range), less for a bounded one
      */
     private void transfer(
-            Source source, PartialFile out, long size, String path, DownloadListener listener)
+            Source source,
+            PartialFile out,
+            long from,
+            long end,
+            long size,
+            boolean wholeBodyAccepted,
+            String path,
+            DownloadListener listener)
             throws HubHttp.Retryable, IOException {
-        long have = out.size();
-        ToPartialFile handler = new ToPartialFile(out, have, size, path, listener);
+        transfer(
+                source,
+                new RangeBody(out, from, end, size, false, wholeBodyAccepted, path, listener));
+    }
+
+    private void transfer(Source source, RangeBody handler) throws HubHttp.Retryable, IOException {
         HttpResponse<Void> response;
         try {
-            response = http.download(source.url(), source.endpoint(), have, handler);
+            response =
+                    http.download(
+                            source.url(),
+                            source.endpoint(),
+                            handler.from,
+                            handler.bounded ? handler.end : -1,
+                            handler);
         } catch (HubHttp.Retryable r) {
             handler.rethrowFatal();
             throw r;
@@ -207,55 +243,238 @@ public final class BlobFetcher {
         int status = response.statusCode();
         if (status == 416) {
             // Range not satisfiable (issue #2197): the kept bytes are stale; start over.
-            out.truncate();
-            throw new HubHttp.Retryable(source.endpoint(), "HTTP 416 for a resume of " + path, 0);
+            handler.out.restart();
+            throw new HubHttp.Retryable(
+                    source.endpoint(), "HTTP 416 for a resume of " + path(handler), 0);
         }
         if (status >= 400) {
             if (HubErrors.retryable(status)) {
                 throw new HubHttp.Retryable(
                         source.endpoint(), "HTTP " + status + " from " + response.uri(), 0);
             }
-            throw HubErrors.forResponse(status, response.headers(), response.uri(), path);
+            throw HubErrors.forResponse(status, response.headers(), response.uri(), path(handler));
         }
         if (handler.rangeMismatch != null) {
-            out.truncate();
+            if (handler.from > 0 && handler.wholeBodyAccepted) {
+                handler.out.restart();
+            }
             throw new HubHttp.Retryable(
                     source.endpoint(),
-                    "the server answered a resume from "
-                            + have
+                    "the server answered a request for bytes "
+                            + handler.from
+                            + "-"
+                            + (handler.end - 1)
                             + " with other bytes ("
                             + handler.rangeMismatch
                             + ")",
                     0);
         }
+        if (handler.refused) {
+            http.recordRangeRefusal(source.url());
+        }
+        if (handler.refused && !handler.wholeBody) {
+            throw new HubHttp.Retryable(
+                    source.endpoint(),
+                    response.uri() + " ignores Range requests; continuing over one connection",
+                    0);
+        }
+        if (handler.cursor < handler.limit) {
+            throw new IOException(
+                    "the body ended after "
+                            + (handler.cursor - (handler.wholeBody ? 0 : handler.from))
+                            + " bytes");
+        }
+    }
+
+    private static String path(RangeBody handler) {
+        return handler.path;
     }
 
     /**
-     * Accepts a 200 or 206 body into the partial file (a 200 to a resume restarts the file: the
-     * server ignored Range); every other answer's body is discarded for the caller to judge.
-     * Failures that must not be retried (too many bytes, a full disk) are kept in {@link #fatal}
-     * because {@code HttpClient} wraps whatever a subscriber throws into an {@link IOException}.
+     * One pass over the file's gaps with up to {@code connectionsPerFile} ranged connections, each
+     * taking the next chunk of {@code rangeChunkBytes} when done with one. The first request goes
+     * alone until its answer shows whether the server honours ranges (206); a 200 is taken as the
+     * whole file over that one connection, and the server is remembered as refusing ranges. A
+     * connection that fails gives its unfinished chunk back and stops; the pass ends when no
+     * connection is left, and {@link #download} retries what is missing.
      */
-    private final class ToPartialFile implements HttpResponse.BodyHandler<Void>, AutoCloseable {
+    private final class RangedRound {
+        private final Source source;
         private final PartialFile out;
-        private final long have;
         private final long size;
         private final String path;
         private final DownloadListener listener;
-        private final java.util.concurrent.CompletableFuture<Void> done =
-                new java.util.concurrent.CompletableFuture<>();
-        private final HubHttp.StallGuard guard;
-        private volatile java.util.concurrent.Flow.Subscription subscription;
-        volatile RuntimeException fatal;
-        volatile String rangeMismatch;
+        private final java.util.concurrent.ConcurrentLinkedDeque<long[]> chunks =
+                new java.util.concurrent.ConcurrentLinkedDeque<>();
+        private final java.util.Set<RangeBody> active =
+                java.util.concurrent.ConcurrentHashMap.newKeySet();
+        private volatile boolean aborted;
+        private Exception failure; // guarded by this
 
-        ToPartialFile(
-                PartialFile out, long have, long size, String path, DownloadListener listener) {
+        RangedRound(
+                Source source, PartialFile out, long size, String path, DownloadListener listener) {
+            this.source = source;
             this.out = out;
-            this.have = have;
             this.size = size;
             this.path = path;
             this.listener = listener;
+            long chunk = http.settings().rangeChunkBytes();
+            for (long[] gap : out.gaps(size)) {
+                // On the grid of chunk multiples, so that a resumed file asks for the same chunks
+                for (long at = gap[0]; at < gap[1]; ) {
+                    long next = Math.min(gap[1], (at / chunk + 1) * chunk);
+                    chunks.add(new long[] {at, next});
+                    at = next;
+                }
+            }
+        }
+
+        void run() throws HubHttp.Retryable, IOException {
+            long[] first = chunks.poll();
+            RangeBody probe =
+                    new RangeBody(out, first[0], first[1], size, true, true, path, listener);
+            java.util.concurrent.Future<?> firstTask =
+                    http.transferThreads()
+                            .submit(
+                                    () -> {
+                                        if (fetch(probe, first) && !probe.wholeBody) {
+                                            work();
+                                        }
+                                    });
+            List<java.util.concurrent.Future<?>> tasks = new java.util.ArrayList<>();
+            tasks.add(firstTask);
+            try {
+                if (probe.rangesHonoured.get()) {
+                    int more = Math.min(http.settings().connectionsPerFile() - 1, chunks.size());
+                    for (int i = 0; i < more; i++) {
+                        tasks.add(http.transferThreads().submit(this::work));
+                    }
+                }
+                for (java.util.concurrent.Future<?> task : tasks) {
+                    task.get();
+                }
+            } catch (InterruptedException e) {
+                abort();
+                Thread.currentThread().interrupt();
+                throw new HubException(
+                        HubError.Network, "interrupted while downloading " + path, e);
+            } catch (java.util.concurrent.ExecutionException e) {
+                throw new IllegalStateException(
+                        "a download task failed unexpectedly", e.getCause());
+            }
+            synchronized (this) {
+                if (failure instanceof RuntimeException r) {
+                    throw r;
+                }
+                if (failure instanceof HubHttp.Retryable r && out.frontier() < size) {
+                    throw r;
+                }
+                if (failure instanceof IOException e && out.frontier() < size) {
+                    throw e;
+                }
+            }
+        }
+
+        /** One connection: chunks until none is left, or until a request fails. */
+        private void work() {
+            long[] chunk;
+            while (!aborted && (chunk = chunks.poll()) != null) {
+                if (!fetch(
+                        new RangeBody(out, chunk[0], chunk[1], size, true, false, path, listener),
+                        chunk)) {
+                    return;
+                }
+            }
+        }
+
+        /** Fetches one chunk; on failure gives back what is missing of it and returns false. */
+        private boolean fetch(RangeBody body, long[] chunk) {
+            active.add(body);
+            try {
+                transfer(source, body);
+                return true;
+            } catch (HubHttp.Retryable | IOException e) {
+                if (!body.wholeBody && body.cursor < chunk[1]) {
+                    chunks.addFirst(new long[] {body.cursor, chunk[1]});
+                }
+                fail(e, false);
+                return false;
+            } catch (RuntimeException e) {
+                fail(e, true);
+                return false;
+            } finally {
+                active.remove(body);
+                body.rangesHonoured.complete(false);
+            }
+        }
+
+        private synchronized void fail(Exception e, boolean fatal) {
+            if (failure == null || fatal) {
+                failure = e;
+            }
+            if (fatal) {
+                abort();
+            }
+        }
+
+        private void abort() {
+            aborted = true;
+            active.forEach(
+                    b -> b.fail(new IOException("another connection of the download failed")));
+        }
+    }
+
+    /**
+     * Writes a 206 body for {@code [from, end)} (or, when {@link #wholeBodyAccepted}, a 200 body as
+     * the whole file) into the partial file; every other answer's body is discarded for the caller
+     * to judge. Failures that must not be retried (too many bytes, a full disk) are kept in {@link
+     * #fatal} because {@code HttpClient} wraps whatever a subscriber throws into an {@link
+     * IOException}.
+     */
+    private final class RangeBody implements HttpResponse.BodyHandler<Void>, AutoCloseable {
+        final PartialFile out;
+        final long from;
+        final long end;
+        final long size;
+        final boolean bounded;
+        final boolean wholeBodyAccepted;
+        final String path;
+        private final DownloadListener listener;
+        private final java.util.concurrent.CompletableFuture<Void> done =
+                new java.util.concurrent.CompletableFuture<>();
+
+        /** Completed once the answer's status is known: whether it is the 206 asked for. */
+        final java.util.concurrent.CompletableFuture<Boolean> rangesHonoured =
+                new java.util.concurrent.CompletableFuture<>();
+
+        private final HubHttp.StallGuard guard;
+        private volatile java.util.concurrent.Flow.Subscription subscription;
+        private volatile long limit;
+        volatile long cursor;
+        volatile boolean wholeBody;
+        volatile boolean refused;
+        volatile RuntimeException fatal;
+        volatile String rangeMismatch;
+
+        RangeBody(
+                PartialFile out,
+                long from,
+                long end,
+                long size,
+                boolean bounded,
+                boolean wholeBodyAccepted,
+                String path,
+                DownloadListener listener) {
+            this.out = out;
+            this.from = from;
+            this.end = end;
+            this.size = size;
+            this.bounded = bounded;
+            this.wholeBodyAccepted = wholeBodyAccepted;
+            this.path = path;
+            this.listener = listener;
+            this.cursor = from;
+            this.limit = end;
             this.guard =
                     http.stallGuard(
                             () ->
@@ -271,18 +490,32 @@ public final class BlobFetcher {
         @Override
         public HttpResponse.BodySubscriber<Void> apply(HttpResponse.ResponseInfo info) {
             int status = info.statusCode();
+            if (status >= 300 && status < 400) {
+                return HttpResponse.BodySubscribers.discarding(); // a redirect hop
+            }
             if (status != 200 && status != 206) {
+                rangesHonoured.complete(false);
                 return HttpResponse.BodySubscribers.discarding();
             }
             if (status == 206) {
                 String range = info.headers().firstValue("Content-Range").orElse("");
-                if (contentRangeStart(range) != have) {
+                long[] span = contentRange(range);
+                if (span == null || span[0] != from || span[1] != end - 1) {
                     rangeMismatch = range;
-                    return HttpResponse.BodySubscribers.discarding();
+                    rangesHonoured.complete(false);
+                    return cancelling();
                 }
-            } else if (have > 0) {
+                rangesHonoured.complete(true);
+            } else if (from > 0 || bounded) {
+                rangesHonoured.complete(false);
+                if (!wholeBodyAccepted) {
+                    refused = true;
+                    return cancelling();
+                }
+                // The server ignored Range: this is the whole file, over this one connection.
+                refused = bounded;
                 try {
-                    out.truncate();
+                    out.restart();
                 } catch (IOException e) {
                     fatal =
                             new HubException(
@@ -292,8 +525,13 @@ public final class BlobFetcher {
                                             + ": "
                                             + e.getMessage(),
                                     e);
-                    return HttpResponse.BodySubscribers.discarding();
+                    return cancelling();
                 }
+                wholeBody = true;
+                cursor = 0;
+                limit = size;
+            } else {
+                rangesHonoured.complete(false);
             }
             return new HttpResponse.BodySubscriber<>() {
                 @Override
@@ -308,37 +546,43 @@ public final class BlobFetcher {
                     try {
                         for (ByteBuffer buffer : buffers) {
                             int n = buffer.remaining();
-                            if (out.size() + n > size) {
-                                out.truncate();
+                            if (cursor + n > limit) {
                                 throw new HubException(
                                         HubError.Corrupted,
                                         String.format(
                                                 Locale.ROOT,
-                                                "the server sent more than the %d bytes its"
-                                                        + " metadata announced for %s; nothing was"
-                                                        + " kept",
-                                                size,
+                                                "the server sent more than the %d bytes %s for"
+                                                        + " %s; nothing was kept",
+                                                limit - (wholeBody ? 0 : from),
+                                                wholeBody || end == size
+                                                        ? "its metadata announced"
+                                                        : "of the range asked",
                                                 path));
                             }
-                            out.append(buffer);
+                            out.write(cursor, buffer);
+                            cursor += n;
                             listener.bytesReceived(path, n);
                         }
                     } catch (HubException e) {
+                        if (e.kind() == HubError.Corrupted) {
+                            try {
+                                out.restart();
+                            } catch (IOException ignored) {
+                                // the verification will catch whatever is left
+                            }
+                        }
                         fatal = e;
                         fail(e);
                         return;
-                    } catch (IOException e) {
-                        fatal =
-                                new HubException(
-                                        HubError.Io,
-                                        "cannot write the download of "
-                                                + path
-                                                + ": "
-                                                + e.getMessage(),
-                                        e);
-                        fail(e);
-                        return;
                     }
+                    // Ahead of the digest: more is asked for once it has caught up.
+                    if (!out.pauseUntilHashed(cursor, this::more)) {
+                        subscription.request(1);
+                    }
+                }
+
+                private void more() {
+                    guard.touch();
                     subscription.request(1);
                 }
 
@@ -359,7 +603,36 @@ public final class BlobFetcher {
             };
         }
 
-        private void fail(Throwable error) {
+        /** Reads nothing: the connection is closed rather than a whole unwanted body read. */
+        private HttpResponse.BodySubscriber<Void> cancelling() {
+            return new HttpResponse.BodySubscriber<>() {
+                @Override
+                public void onSubscribe(java.util.concurrent.Flow.Subscription s) {
+                    s.cancel();
+                    done.complete(null);
+                }
+
+                @Override
+                public void onNext(List<ByteBuffer> item) {}
+
+                @Override
+                public void onError(Throwable throwable) {
+                    done.complete(null);
+                }
+
+                @Override
+                public void onComplete() {
+                    done.complete(null);
+                }
+
+                @Override
+                public java.util.concurrent.CompletionStage<Void> getBody() {
+                    return done;
+                }
+            };
+        }
+
+        void fail(Throwable error) {
             java.util.concurrent.Flow.Subscription s = subscription;
             if (s != null) {
                 s.cancel();
@@ -379,132 +652,14 @@ public final class BlobFetcher {
         }
     }
 
-    private static long contentRangeStart(String range) {
-        java.util.regex.Matcher m = Pattern.compile("bytes\\s+(\\d+)-").matcher(range);
-        return m.find() ? Long.parseLong(m.group(1)) : -1;
-    }
+    private static final Pattern CONTENT_RANGE = Pattern.compile("bytes\\s+(\\d+)-(\\d+)");
 
-    /**
-     * The partial file, appended in order, with the sha256 of its content kept up to date while
-     * bytes arrive (so a multi-GB blob is not read twice); a resumed file's prefix is hashed once
-     * on opening.
-     */
-    private static final class PartialFile implements AutoCloseable {
-        private final FileChannel channel;
-        private final MessageDigest digest;
-        private long size;
-
-        private PartialFile(FileChannel channel, MessageDigest digest, long size) {
-            this.channel = channel;
-            this.digest = digest;
-            this.size = size;
-        }
-
-        static PartialFile open(Path file, boolean hash, long expectedSize) throws IOException {
-            FileChannel channel =
-                    FileChannel.open(
-                            file,
-                            StandardOpenOption.CREATE,
-                            StandardOpenOption.READ,
-                            StandardOpenOption.WRITE);
-            try {
-                long kept = channel.size();
-                if (kept > expectedSize) {
-                    channel.truncate(0);
-                    kept = 0;
-                }
-                MessageDigest digest = hash ? newSha256() : null;
-                if (digest != null && kept > 0) {
-                    ByteBuffer buffer = ByteBuffer.allocateDirect(BUFFER);
-                    for (long position = 0; position < kept; ) {
-                        int n = channel.read(buffer, position);
-                        if (n < 0) {
-                            break;
-                        }
-                        position += n;
-                        buffer.flip();
-                        digest.update(buffer);
-                        buffer.clear();
-                    }
-                }
-                return new PartialFile(channel, digest, kept);
-            } catch (IOException | RuntimeException e) {
-                channel.close();
-                throw e;
-            }
-        }
-
-        long size() {
-            return size;
-        }
-
-        void truncate() throws IOException {
-            channel.truncate(0);
-            size = 0;
-            if (digest != null) {
-                digest.reset();
-            }
-        }
-
-        /**
-         * Appends the buffer's remaining bytes; a failed write (disk full) is undone so that file
-         * and digest agree.
-         */
-        void append(ByteBuffer chunk) {
-            int start = chunk.position();
-            int n = chunk.remaining();
-            try {
-                while (chunk.hasRemaining()) {
-                    channel.write(chunk, size + chunk.position() - start);
-                }
-            } catch (IOException e) {
-                try {
-                    channel.truncate(size);
-                } catch (IOException ignored) {
-                    // the verification will catch a mismatch
-                }
-                throw new HubException(
-                        HubError.Io,
-                        "cannot write the download: " + e.getMessage() + " (is the disk full?)",
-                        e);
-            }
-            size += n;
-            if (digest != null) {
-                digest.update(chunk.position(start));
-            }
-        }
-
-        /** What is wrong with the bytes, or {@code null}: size always, sha256 for LFS etags. */
-        String problem(String etag, long expectedSize) throws IOException {
-            long actual = channel.size();
-            if (actual != expectedSize || size != expectedSize) {
-                return String.format(
-                        Locale.ROOT,
-                        "its size is %d bytes, the server announced %d",
-                        actual,
-                        expectedSize);
-            }
-            if (digest != null) {
-                String sha = HexFormat.of().formatHex(digest.digest());
-                if (!sha.equals(etag)) {
-                    return "its sha256 is " + sha + ", the hub's LFS etag says " + etag;
-                }
-            }
-            return null;
-        }
-
-        @Override
-        public void close() throws IOException {
-            channel.close();
-        }
-    }
-
-    private static MessageDigest newSha256() {
-        try {
-            return MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("every JDK has SHA-256", e);
-        }
+    /** {@code [first, last]} of a {@code Content-Range: bytes first-last/size}, or null. */
+    private static long[] contentRange(String range) {
+        java.util.regex.Matcher m = CONTENT_RANGE.matcher(range);
+        return m.find()
+                ? new long[] {Long.parseLong(m.group(1)), Long.parseLong(m.group(2))}
+                : null;
     }
 
     private static void deleteQuietly(Path partial, boolean privateFile) {

@@ -182,6 +182,25 @@ public final class EnvironmentSettings {
         }
     }
 
+    /** A positive whole number, or {@code fallback} when unset. */
+    public int count(String name, int fallback) {
+        String value = get(name);
+        if (value == null) {
+            return fallback;
+        }
+        try {
+            int n = Integer.parseInt(value.strip());
+            if (n < 1) {
+                throw new NumberFormatException("not positive");
+            }
+            return n;
+        } catch (NumberFormatException e) {
+            throw new HubException(
+                    HubError.InvalidSettings,
+                    name + "='" + value + "' is not a whole number of at least 1 (for example 4)");
+        }
+    }
+
     /**
      * The implicit token: {@code HF_TOKEN}, {@code HUGGING_FACE_HUB_TOKEN}, then the token file;
      * none at all when {@code HF_HUB_DISABLE_IMPLICIT_TOKEN} is set.

@@ -23,6 +23,9 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
 import java.util.OptionalLong;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
@@ -42,20 +45,14 @@ public final class HubHttp implements AutoCloseable {
     private static final Duration PRIMARY_RETRY_AFTER = Duration.ofSeconds(60);
     private static final Pattern NEXT_LINK = Pattern.compile("<([^>]*)>\\s*;[^,]*?rel=\"?next\"?");
 
-    static {
-        // java.net.http reads sockets into 16 KiB buffers by default and hands each one to the
-        // body stream separately; on large downloads that hand-off, not the network, is the limit
-        // (benchmarks/hub/run.sh: ~2x slower than curl on loopback). 256 KiB keeps up with curl.
-        // Read once when the HTTP client classes load; a value the user set wins.
-        if (System.getProperty("jdk.httpclient.bufsize") == null) {
-            System.setProperty("jdk.httpclient.bufsize", Integer.toString(256 * 1024));
-        }
-    }
-
     private final HubSettings settings;
     private final ProxyRoutes proxies;
     private final HttpClient client;
     private final ScheduledExecutorService watchdog;
+    private final ExecutorService transferThreads = Executors.newVirtualThreadPerTaskExecutor();
+
+    /** Origins ({@code scheme://host:port}) that answered a bounded Range with the whole file. */
+    private final Set<String> rangeRefusers = ConcurrentHashMap.newKeySet();
 
     /** Index of the endpoint tried first; moves away from 0 after a failure, back after a while. */
     private volatile int preferred;
@@ -88,6 +85,32 @@ public final class HubHttp implements AutoCloseable {
 
     public HubSettings settings() {
         return settings;
+    }
+
+    /**
+     * Threads for the work of transfers besides the HTTP client's own: ranged connections and the
+     * hashing that follows the written bytes. Closed with this client.
+     */
+    public ExecutorService transferThreads() {
+        return transferThreads;
+    }
+
+    /** Whether {@code url}'s server was seen answering a bounded Range with the whole body. */
+    public boolean refusesRanges(URI url) {
+        return rangeRefusers.contains(origin(url));
+    }
+
+    /** Remembers that {@code url}'s server ignores Range: its next files use one connection. */
+    public void recordRangeRefusal(URI url) {
+        rangeRefusers.add(origin(url));
+    }
+
+    private static String origin(URI url) {
+        return url.getScheme().toLowerCase(Locale.ROOT)
+                + "://"
+                + (url.getHost() == null ? "" : url.getHost().toLowerCase(Locale.ROOT))
+                + ":"
+                + port(url);
     }
 
     /**
@@ -355,7 +378,18 @@ public final class HubHttp implements AutoCloseable {
     public <T> HttpResponse<T> download(
             URI url, URI endpoint, long from, HttpResponse.BodyHandler<T> handler)
             throws Retryable {
-        return followGet("GET", url, endpoint, settings.downloadTimeout(), from, handler);
+        return download(url, endpoint, from, -1, handler);
+    }
+
+    /**
+     * GET of the bytes {@code [from, end)} ({@code Range: bytes=from-(end-1)}); {@code end} -1 asks
+     * for everything from {@code from} on, as {@link #download(URI, URI, long,
+     * HttpResponse.BodyHandler)}.
+     */
+    public <T> HttpResponse<T> download(
+            URI url, URI endpoint, long from, long end, HttpResponse.BodyHandler<T> handler)
+            throws Retryable {
+        return followGet("GET", url, endpoint, settings.downloadTimeout(), from, end, handler);
     }
 
     /**
@@ -406,9 +440,21 @@ public final class HubHttp implements AutoCloseable {
             long from,
             HttpResponse.BodyHandler<T> handler)
             throws Retryable {
+        return followGet(method, url, endpoint, timeout, from, -1, handler);
+    }
+
+    private <T> HttpResponse<T> followGet(
+            String method,
+            URI url,
+            URI endpoint,
+            Duration timeout,
+            long from,
+            long end,
+            HttpResponse.BodyHandler<T> handler)
+            throws Retryable {
         URI current = url;
         for (int hop = 0; hop <= MAX_REDIRECTS; hop++) {
-            HttpResponse<T> response = send(method, current, endpoint, timeout, from, handler);
+            HttpResponse<T> response = send(method, current, endpoint, timeout, from, end, handler);
             int status = response.statusCode();
             if (status < 300 || status >= 400 || status == 304) {
                 return response;
@@ -427,6 +473,18 @@ public final class HubHttp implements AutoCloseable {
             long from,
             HttpResponse.BodyHandler<T> handler)
             throws Retryable {
+        return send(method, url, endpoint, timeout, from, -1, handler);
+    }
+
+    private <T> HttpResponse<T> send(
+            String method,
+            URI url,
+            URI endpoint,
+            Duration timeout,
+            long from,
+            long end,
+            HttpResponse.BodyHandler<T> handler)
+            throws Retryable {
         HttpRequest.Builder request =
                 HttpRequest.newBuilder(url)
                         .method(method, HttpRequest.BodyPublishers.noBody())
@@ -437,7 +495,9 @@ public final class HubHttp implements AutoCloseable {
             // docs/hub.md §2.4: a signed CDN URL must not receive the user's token.
             request.header("Authorization", "Bearer " + settings.token());
         }
-        if (from > 0) {
+        if (end >= 0) {
+            request.header("Range", "bytes=" + from + "-" + (end - 1));
+        } else if (from > 0) {
             request.header("Range", "bytes=" + from + "-");
         }
         ProxyRules.HttpProxy proxy = proxies.prepare(url, request).orElse(null);
@@ -685,6 +745,7 @@ public final class HubHttp implements AutoCloseable {
     @Override
     public void close() {
         watchdog.shutdownNow();
+        transferThreads.shutdownNow();
         client.shutdownNow();
         proxies.close();
     }

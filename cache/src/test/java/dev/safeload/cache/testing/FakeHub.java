@@ -53,12 +53,16 @@ import java.util.function.Predicate;
  * }
  *
  * Routes: HEAD/GET {@code /[datasets/|spaces/]{repo}/resolve/{rev}/{path}} (206 for {@code Range:
- * bytes=N-}); GET {@code /api/{type}s/{repo}[/revision/{rev}]}; GET {@code
- * /api/{type}s/{repo}/tree/{rev}?recursive=true} paged by {@code Link}; GET {@code /cdn/{sha256}}
- * when this hub is another hub's LFS CDN ({@link #redirectLfsTo(FakeHub)}).
+ * bytes=N-} and {@code bytes=N-M}, unless {@link #ignoreRanges(boolean)}); GET {@code
+ * /api/{type}s/{repo}[/revision/{rev}]}; GET {@code /api/{type}s/{repo}/tree/{rev}?recursive=true}
+ * paged by {@code Link}; GET {@code /cdn/{sha256}} when this hub is another hub's LFS CDN ({@link
+ * #redirectLfsTo(FakeHub)}).
  */
 public final class FakeHub implements AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
+
+    private static final java.util.regex.Pattern RANGE =
+            java.util.regex.Pattern.compile("bytes=(\\d+)-(\\d*)");
 
     private final HttpServer server;
     private final ExecutorService executor;
@@ -71,6 +75,8 @@ public final class FakeHub implements AutoCloseable {
     private volatile String requiredToken;
     private volatile int treePageSize = 1000;
     private volatile boolean treeRefused;
+    private volatile boolean rangesIgnored;
+    private volatile long bytesPerSecondPerConnection;
 
     private FakeHub(HttpServer server, ExecutorService executor) {
         this.server = server;
@@ -164,6 +170,25 @@ public final class FakeHub implements AutoCloseable {
      */
     public FakeHub refuseTree(boolean refuse) {
         this.treeRefused = refuse;
+        return this;
+    }
+
+    /**
+     * {@code Range} headers are ignored and every body is sent whole with 200, as some proxies and
+     * static servers do; a client must notice and not treat the body as the range it asked for.
+     */
+    public FakeHub ignoreRanges(boolean ignore) {
+        this.rangesIgnored = ignore;
+        return this;
+    }
+
+    /**
+     * Each body is sent at most at {@code bytesPerSecond} (0: unlimited), standing in for a CDN
+     * that throttles every connection; several connections together get several times that. Bodies
+     * go out one per connection at a time, so this is a per-connection cap.
+     */
+    public FakeHub bandwidthPerConnection(long bytesPerSecond) {
+        this.bytesPerSecondPerConnection = bytesPerSecond;
         return this;
     }
 
@@ -704,23 +729,28 @@ public final class FakeHub implements AutoCloseable {
             return;
         }
         long from = 0;
-        String range = exchange.getRequestHeaders().getFirst("Range");
+        long last = size - 1;
+        String range = rangesIgnored ? null : exchange.getRequestHeaders().getFirst("Range");
         int status = 200;
-        if (range != null && range.startsWith("bytes=") && range.endsWith("-")) {
-            from = Long.parseLong(range.substring(6, range.length() - 1));
-            if (from >= size && size > 0) {
+        java.util.regex.Matcher m = range == null ? null : RANGE.matcher(range.strip());
+        if (m != null && m.matches()) {
+            from = Long.parseLong(m.group(1));
+            if (m.group(2) != null && !m.group(2).isEmpty()) {
+                last = Math.min(last, Long.parseLong(m.group(2)));
+            }
+            if ((from >= size && size > 0) || last < from) {
                 exchange.getResponseHeaders().set("Content-Range", "bytes */" + size);
                 send(exchange, 416, "");
                 return;
             }
             status = 206;
             exchange.getResponseHeaders()
-                    .set("Content-Range", "bytes " + from + "-" + (size - 1) + "/" + size);
+                    .set("Content-Range", "bytes " + from + "-" + last + "/" + size);
         }
         Fault cut = takeFault(method, path, Fault.Kind.CUT, Fault.Kind.STALL);
         Fault slow = takeFault(method, path, Fault.Kind.SLOW);
         Fault corrupt = takeFault(method, path, Fault.Kind.CORRUPT);
-        long length = size - from;
+        long length = last + 1 - from;
         exchange.sendResponseHeaders(status, length == 0 ? -1 : length);
         if (length == 0) {
             return;
@@ -728,10 +758,25 @@ public final class FakeHub implements AutoCloseable {
         long limit = cut != null ? Math.min(length, cut.value()) : length;
         long corruptAt = corrupt != null ? size / 2 - from : -1;
         OutputStream out = exchange.getResponseBody();
+        long cap = bytesPerSecondPerConnection;
+        long startNanos = System.nanoTime();
         try (InputStream in = content.open(from)) {
-            byte[] buffer = new byte[slow != null ? Math.max(1, slow.value() / 20) : 1 << 20];
+            int bufferSize =
+                    slow != null
+                            ? Math.max(1, slow.value() / 20)
+                            : cap > 0 ? (int) Math.clamp(cap / 50, 4096, 1 << 20) : 1 << 20;
+            byte[] buffer = new byte[bufferSize];
             long sent = 0;
             while (sent < limit) {
+                if (cap > 0) {
+                    // Ahead of the cap: wait until the bytes sent so far are due.
+                    long due = startNanos + sent * 1_000_000_000L / cap;
+                    long wait = due - System.nanoTime();
+                    if (wait > 0) {
+                        out.flush();
+                        sleep(wait / 1_000_000, (int) (wait % 1_000_000));
+                    }
+                }
                 int n = in.read(buffer, 0, (int) Math.min(buffer.length, limit - sent));
                 if (n < 0) {
                     break;
@@ -759,8 +804,12 @@ public final class FakeHub implements AutoCloseable {
     }
 
     private static void sleep(long millis) {
+        sleep(millis, 0);
+    }
+
+    private static void sleep(long millis, int nanos) {
         try {
-            Thread.sleep(millis);
+            Thread.sleep(millis, nanos);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }

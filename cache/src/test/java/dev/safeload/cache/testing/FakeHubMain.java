@@ -10,9 +10,12 @@ import java.util.stream.Stream;
 
 /**
  * Serves folders as hub repos from a {@link FakeHub} until killed, for benchmarks and manual
- * checks: {@code FakeHubMain DATA_DIR ENDPOINT_FILE}. Each {@code DATA_DIR/<org>/<name>/} becomes
- * the model repo {@code org/name} at {@code main}; {@code .safetensors} files and files over 10 MB
- * are LFS files. The endpoint URL is written to {@code ENDPOINT_FILE} once everything is hashed.
+ * checks: {@code FakeHubMain DATA_DIR ENDPOINT_FILE [BYTES_PER_SECOND]}. Each {@code
+ * DATA_DIR/<org>/<name>/} becomes the model repo {@code org/name} at {@code main}; {@code
+ * .safetensors} files and files over 10 MB are LFS files. The endpoint URL is written to {@code
+ * ENDPOINT_FILE} once everything is hashed. {@code BYTES_PER_SECOND}, when given, caps every
+ * connection's body at that rate ({@link FakeHub#bandwidthPerConnection}), as a CDN that throttles
+ * each connection would.
  */
 public final class FakeHubMain {
     private FakeHubMain() {}
@@ -20,6 +23,9 @@ public final class FakeHubMain {
     public static void main(String[] args) throws IOException, InterruptedException {
         Path data = Path.of(args[0]);
         FakeHub hub = FakeHub.start();
+        if (args.length > 2) {
+            hub.bandwidthPerConnection(Long.parseLong(args[2]));
+        }
         try (Stream<Path> orgs = Files.list(data)) {
             for (Path org : orgs.sorted().toList()) {
                 try (Stream<Path> names = Files.list(org)) {

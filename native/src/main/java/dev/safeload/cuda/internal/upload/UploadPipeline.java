@@ -12,6 +12,8 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.function.LongConsumer;
 
 /**
  * Runs an {@link UploadPlan} on a {@link CopyEngine}: {@code readers} threads take chunks in order,
@@ -23,12 +25,15 @@ import java.util.concurrent.atomic.AtomicReference;
  * cache (docs/safetensors.md §4.1: a pinned bounce buffer, not DMA from mapped pages).
  */
 public final class UploadPipeline {
-    /** What one run moved. */
+    /**
+     * What one run moved: {@code bytesRead} is counted as the readers copy bytes out of the files
+     * (each byte once), not taken from the plan.
+     */
     public record Stats(long chunks, long bytesRead, long bytesTransferred, long nanos) {}
 
-    private record InFlight(CopyEngine.Fence fence, CopyEngine.Staging staging) {}
+    private record InFlight(CopyEngine.Fence fence, CopyEngine.Staging staging, long bytes) {}
 
-    private static final InFlight DONE = new InFlight(null, null);
+    private static final InFlight DONE = new InFlight(null, null, 0);
 
     private final UploadPlan plan;
     private final CopyEngine engine;
@@ -37,8 +42,23 @@ public final class UploadPipeline {
     private final AtomicInteger next = new AtomicInteger();
     private final AtomicReference<Throwable> failure = new AtomicReference<>();
     private final BlockingQueue<InFlight> inFlight = new LinkedBlockingQueue<>();
+    private final LongAdder bytesRead = new LongAdder();
+    private final LongConsumer landed;
 
     public UploadPipeline(UploadPlan plan, CopyEngine engine, int readers, int stagingBuffers) {
+        this(plan, engine, readers, stagingBuffers, bytes -> {});
+    }
+
+    /**
+     * As the four-argument constructor; {@code landed} hears of the bytes of each chunk once its
+     * copy has run (from the recycler thread: it must return quickly).
+     */
+    public UploadPipeline(
+            UploadPlan plan,
+            CopyEngine engine,
+            int readers,
+            int stagingBuffers,
+            LongConsumer landed) {
         if (readers < 1 || stagingBuffers < 1) {
             throw new IllegalArgumentException(
                     "at least one reader and one bounce buffer (got "
@@ -51,6 +71,7 @@ public final class UploadPipeline {
         this.engine = engine;
         this.readers = readers;
         this.stagingBuffers = stagingBuffers;
+        this.landed = landed;
     }
 
     /**
@@ -107,9 +128,11 @@ public final class UploadPipeline {
         if (problem != null) {
             throw asException(problem);
         }
-        long read = plan.tensors().stream().mapToLong(UploadPlan.PlannedTensor::sourceBytes).sum();
         return new Stats(
-                plan.chunks().size(), read, plan.transferBytes(), System.nanoTime() - start);
+                plan.chunks().size(),
+                bytesRead.sum(),
+                plan.transferBytes(),
+                System.nanoTime() - start);
     }
 
     private void read(BlockingQueue<CopyEngine.Staging> free) {
@@ -121,7 +144,7 @@ public final class UploadPipeline {
                 CopyEngine.Staging staging = free.take();
                 boolean submitted = false;
                 try {
-                    fill(chunk, staging.segment());
+                    bytesRead.add(fill(chunk, staging.segment()));
                     int lane = index % engine.lanes();
                     if (chunk.conversion().isPresent()) {
                         engine.convert(
@@ -133,7 +156,7 @@ public final class UploadPipeline {
                     } else {
                         engine.copy(lane, staging, chunk.bounceBytes(), chunk.arenaOffset());
                     }
-                    inFlight.add(new InFlight(engine.fence(lane), staging));
+                    inFlight.add(new InFlight(engine.fence(lane), staging, chunk.bounceBytes()));
                     submitted = true;
                 } finally {
                     if (!submitted) {
@@ -149,9 +172,13 @@ public final class UploadPipeline {
         }
     }
 
-    /** Lays the chunk's pieces out in the bounce buffer, zeroing alignment padding between them. */
-    static void fill(UploadPlan.Chunk chunk, MemorySegment bounce) {
+    /**
+     * Lays the chunk's pieces out in the bounce buffer, zeroing alignment padding between them;
+     * returns the bytes read from the files.
+     */
+    static long fill(UploadPlan.Chunk chunk, MemorySegment bounce) {
         long filled = 0;
+        long read = 0;
         for (UploadPlan.Piece piece : chunk.pieces()) {
             if (piece.bounceOffset() > filled) {
                 bounce.asSlice(filled, piece.bounceOffset() - filled).fill((byte) 0);
@@ -167,7 +194,9 @@ public final class UploadPipeline {
                                     reader.read(
                                             sourceOffset, bounce.asSlice(base + offset, length)));
             filled = piece.bounceOffset() + piece.length();
+            read += piece.length();
         }
+        return read;
     }
 
     private void recycle(BlockingQueue<CopyEngine.Staging> free) {
@@ -184,6 +213,7 @@ public final class UploadPipeline {
             }
             try {
                 next.fence().await();
+                landed.accept(next.bytes());
             } catch (InterruptedException e) {
                 failure.compareAndSet(null, e);
             } catch (RuntimeException e) {

@@ -32,6 +32,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Random;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * The upload pipeline's host side on real files and real threads, into host memory through the
@@ -44,6 +45,9 @@ class UploadPipelineTest {
     private FileChannel channel;
     private byte[] fileBytes;
     private final Arena arena = Arena.ofShared();
+
+    /** Bytes the tensors' readers copied out of the file, across every upload of a test. */
+    private final LongAdder bytesReadFromFile = new LongAdder();
 
     @BeforeEach
     void writeFile() throws IOException {
@@ -78,6 +82,7 @@ class UploadPipelineTest {
                         throw new IndexOutOfBoundsException(
                                 at + "+" + dst.byteSize() + " of " + length);
                     }
+                    bytesReadFromFile.add(dst.byteSize());
                     try {
                         var buffer = dst.asByteBuffer();
                         long position = offset + at;
@@ -97,9 +102,18 @@ class UploadPipelineTest {
     private MemorySegment upload(UploadPlan plan, int readers, int buffers, int lanes) {
         MemorySegment destination = arena.allocate(plan.arenaBytes(), UploadPlan.ALIGNMENT);
         destination.fill((byte) 0x5A);
+        long readBefore = bytesReadFromFile.sum();
+        LongAdder landed = new LongAdder();
         try (HostCopyEngine engine = new HostCopyEngine(destination, lanes, 200_000)) {
-            UploadPipeline.Stats stats = new UploadPipeline(plan, engine, readers, buffers).run();
+            UploadPipeline.Stats stats =
+                    new UploadPipeline(plan, engine, readers, buffers, landed::add).run();
             assertEquals(plan.chunks().size(), stats.chunks());
+            // Each byte of the (sliced) tensors is read from the file once, and counted as read.
+            long planned =
+                    plan.tensors().stream().mapToLong(UploadPlan.PlannedTensor::sourceBytes).sum();
+            assertEquals(planned, stats.bytesRead());
+            assertEquals(planned, bytesReadFromFile.sum() - readBefore);
+            assertEquals(plan.transferBytes(), landed.sum(), "every chunk reported once landed");
         }
         return destination;
     }
