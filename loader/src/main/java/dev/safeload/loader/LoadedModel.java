@@ -1,7 +1,7 @@
 package dev.safeload.loader;
 
+import dev.safeload.Cleanup;
 import dev.safeload.cuda.CudaStream;
-import dev.safeload.cuda.internal.Cleanup;
 import dev.safeload.loader.internal.CudaPlacement;
 import dev.safeload.loader.internal.ModelSaver;
 import dev.safeload.loader.internal.Placement;

@@ -1,6 +1,6 @@
 package dev.safeload.loader;
 
-import dev.safeload.cuda.internal.Cleanup;
+import dev.safeload.Cleanup;
 import dev.safeload.loader.internal.AppliedMerge;
 import dev.safeload.loader.internal.Placement;
 import dev.safeload.loader.internal.Specs;

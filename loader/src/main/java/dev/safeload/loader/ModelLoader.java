@@ -1,9 +1,9 @@
 package dev.safeload.loader;
 
+import dev.safeload.Cleanup;
 import dev.safeload.cache.HubSettings;
 import dev.safeload.cache.SnapshotOptions;
 import dev.safeload.cuda.ModelUploader;
-import dev.safeload.cuda.internal.Cleanup;
 import dev.safeload.loader.internal.CudaPlacement;
 import dev.safeload.loader.internal.DeviceCheck;
 import dev.safeload.loader.internal.HostPlacement;

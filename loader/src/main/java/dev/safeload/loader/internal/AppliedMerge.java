@@ -1,6 +1,6 @@
 package dev.safeload.loader.internal;
 
-import dev.safeload.cuda.internal.Cleanup;
+import dev.safeload.Cleanup;
 import dev.safeload.loader.LoadedTensor;
 import dev.safeload.lora.AdapterTensor;
 import dev.safeload.lora.LoraBackend;

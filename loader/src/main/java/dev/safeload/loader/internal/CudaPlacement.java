@@ -1,10 +1,10 @@
 package dev.safeload.loader.internal;
 
+import dev.safeload.Cleanup;
 import dev.safeload.cuda.CudaContext;
 import dev.safeload.cuda.DeviceModel;
 import dev.safeload.cuda.DeviceTensor;
 import dev.safeload.cuda.ModelUploader;
-import dev.safeload.cuda.internal.Cleanup;
 import dev.safeload.loader.CudaTensor;
 import dev.safeload.loader.Device;
 import dev.safeload.loader.LoadListener;
